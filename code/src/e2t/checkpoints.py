@@ -1,0 +1,73 @@
+"""Trained weights shipped with the book: ``safetensors`` files, each with a JSON card beside it.
+
+A checkpoint ``data/checkpoints/NAME.safetensors`` has a card ``data/checkpoints/NAME.json`` that records how it was
+made (command, seed, steps, wall time, final metrics, config). Nothing is ever loaded with pickle.
+
+Introduced in: the preface.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import platform
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors.torch import load_model, save_model
+
+#: Folder holding the shipped checkpoints: ``<repo>/data/checkpoints``.
+CHECKPOINT_DIR = Path(__file__).resolve().parents[3] / "data" / "checkpoints"
+
+REQUIRED_CARD_KEYS = ("name", "command", "seed", "steps", "wall_time_s", "metrics")
+
+
+def checkpoint_paths(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
+    """Return the weight file and card paths of checkpoint ``name``."""
+    if not name or "/" in name or name.endswith((".json", ".safetensors")):
+        raise ValueError(f"name must be a bare checkpoint name like 'ntm_copy', got {name!r}")
+    folder = Path(directory) if directory is not None else CHECKPOINT_DIR
+    return folder / f"{name}.safetensors", folder / f"{name}.json"
+
+
+def save_checkpoint(model: torch.nn.Module, name: str, card: dict[str, Any], *,
+                    directory: str | Path | None = None) -> Path:
+    """Save ``model``'s weights as safetensors and ``card`` as JSON; return the weight file's path.
+
+    The card must hold at least ``name, command, seed, steps, wall_time_s, metrics``; the machine, the torch
+    version and the date are added.
+    """
+    missing = [k for k in REQUIRED_CARD_KEYS if k not in card]
+    if missing:
+        raise ValueError(f"card is missing {missing}; it needs {list(REQUIRED_CARD_KEYS)}")
+    weights, card_path = checkpoint_paths(name, directory)
+    weights.parent.mkdir(parents=True, exist_ok=True)
+    model = model.to("cpu")
+    save_model(model, str(weights))
+    full = dict(card)
+    full.setdefault("torch", torch.__version__.split("+")[0])
+    full.setdefault("machine", f"{platform.machine()}, {torch.get_num_threads()} torch threads")
+    full.setdefault("created", _dt.date.today().isoformat())
+    full["parameters"] = sum(p.numel() for p in model.parameters())
+    card_path.write_text(json.dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return weights
+
+
+def read_card(name: str, *, directory: str | Path | None = None) -> dict[str, Any]:
+    """Read the JSON card of checkpoint ``name``."""
+    _, card_path = checkpoint_paths(name, directory)
+    if not card_path.is_file():
+        raise FileNotFoundError(f"no card {card_path}; run `make checkpoints` to make it")
+    return json.loads(card_path.read_text(encoding="utf-8"))
+
+
+def load_checkpoint(model: torch.nn.Module, name: str, *, directory: str | Path | None = None) -> dict[str, Any]:
+    """Load the weights of checkpoint ``name`` into ``model`` (strictly) and return its card."""
+    weights, _ = checkpoint_paths(name, directory)
+    if not weights.is_file():
+        raise FileNotFoundError(f"no checkpoint {weights}; run `make checkpoints` to make it")
+    missing, unexpected = load_model(model, str(weights), strict=True, device="cpu")
+    if missing or unexpected:  # load_model(strict=True) raises first; kept as a guard
+        raise RuntimeError(f"checkpoint {name}: missing {missing}, unexpected {unexpected}")
+    return read_card(name, directory=directory)
