@@ -11,7 +11,6 @@ HTML   := _build/html
 
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
-export MPLBACKEND := module://matplotlib_inline.backend_inline
 
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=900 --nbval-sanitize-with code/tests/nbval-sanitize.cfg
 
