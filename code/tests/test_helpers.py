@@ -143,3 +143,28 @@ def test_explorer_argument_errors():
     ex = widgets.explore(_draw, widgets.slider("scale", [1.0, 2.0]), widgets.slider("n", [2, 3]))
     with pytest.raises(ValueError, match="unknown controls"):
         ex.render(bogus=1)
+
+
+def test_temperature_softmax_limits():
+    from e2t import temperature as t
+
+    z = torch.tensor(t.EXAMPLE_SCORES, dtype=torch.float64)
+    cold, hot = t.softmax_with_temperature(z, 0.01), t.softmax_with_temperature(z, 100.0)
+    assert cold.max() > 0.99 and (hot.max() - hot.min()) < 0.05
+    assert t.entropy(hot) > t.entropy(cold)
+    # a peaky softmax passes almost no gradient back (the reason for the 1/sqrt(d_k) scale)
+    assert t.softmax_jacobian_norm(z, 0.01) < 1e-6 < t.softmax_jacobian_norm(z, 1.0)
+    jac = torch.autograd.functional.jacobian(lambda x: t.softmax_with_temperature(x, 0.5), z)
+    torch.testing.assert_close(t.softmax_jacobian_norm(z, 0.5), torch.linalg.matrix_norm(jac))
+    with pytest.raises(ValueError, match="tau must be > 0"):
+        t.softmax_with_temperature(z, 0.0)
+
+
+def test_temperature_explorer_twin_changes_with_the_control():
+    from e2t.temperature import TEMPERATURES, temperature_explorer
+
+    ex = temperature_explorer()
+    html = ex.twin_html()
+    data = json.loads(html.split('class="e2t-twin-data">')[1].split("</script>")[0])
+    assert len(data["frames"]) == len(TEMPERATURES) and len(set(data["images"])) == len(TEMPERATURES)
+    plt.close("all")
