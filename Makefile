@@ -51,7 +51,7 @@ nbval: $(STAMP)
 	$(BIN)/pytest -q $(NBVAL) -n $(JOBS) --dist loadfile $(NB)
 
 browser:
-	@command -v chromium >/dev/null && command -v chromedriver >/dev/null || bash tools/install_chromium.sh
+	@bash tools/install_chromium.sh
 
 site: $(STAMP) browser
 	$(BIN)/pytest -q tools/test_site.py
