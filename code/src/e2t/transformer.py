@@ -463,11 +463,6 @@ def make_transformer(config: TransformerConfig) -> Transformer:
     return model
 
 
-def config_dict(config) -> dict:
-    """A frozen config as a plain dict (for checkpoint cards)."""
-    return asdict(config)
-
-
 @contextlib.contextmanager
 def record_attention(model: nn.Module):
     """Collect the attention weights of every ``MultiHeadAttention`` inside ``model`` while the block runs.
@@ -489,3 +484,157 @@ def record_attention(model: nn.Module):
     finally:
         for h in handles:
             h.remove()
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The book's task: English -> German number words
+# --------------------------------------------------------------------------------------------------------------
+
+#: The configuration trained on the number task (vocabulary sizes are filled in from the task).
+TASK_CONFIG = dict(d_model=128, num_heads=4, num_encoder_layers=3, num_decoder_layers=3, d_ff=256, dropout=0.1,
+                   max_len=64)
+#: Training settings of the shipped checkpoint ``transformer_numbers``.
+TASK_TRAINING = dict(steps=6000, batch_size=128, lr=1e-3, warmup=400, label_smoothing=0.1, seed=0)
+CHECKPOINT = "transformer_numbers"
+
+
+def task_config(task, **overrides) -> TransformerConfig:
+    """The ``TransformerConfig`` for a ``NumberTask``: ``TASK_CONFIG`` with the task's vocabularies and pad id.
+
+    Introduced in: chapter 6.
+    """
+    return TransformerConfig(src_vocab_size=len(task.src_vocab), tgt_vocab_size=len(task.tgt_vocab),
+                             pad_id=task.tgt_vocab.pad, **{**TASK_CONFIG, **overrides})
+
+
+def warmup_decay(step: int, *, warmup: int, total: int) -> float:
+    r"""Learning-rate factor: linear warmup over ``warmup`` steps, then cosine decay to 0 at ``total``.
+
+    The paper uses $d_{model}^{-0.5}\min(step^{-0.5}, step \cdot warmup^{-1.5})$ (warmup, then inverse square
+    root); a cosine decay ends a short run at a small rate, which helps exact match.
+
+    Introduced in: chapter 6.
+    """
+    if step < warmup:
+        return (step + 1) / warmup
+    progress = min(1.0, (step - warmup) / max(1, total - warmup))
+    return 0.5 * (1.0 + math.cos(math.pi * progress))
+
+
+def transformer_loss(model: Transformer, batch, *, label_smoothing: float = 0.0) -> torch.Tensor:
+    """Token-level cross-entropy under teacher forcing, padding ignored, optional label smoothing.
+
+    Introduced in: chapter 6.
+    """
+    logits = model(batch.src, batch.src_lengths, batch.tgt_in)  # (B, T, V)
+    return torch.nn.functional.cross_entropy(logits.flatten(0, 1), batch.tgt_out.flatten(),
+                                             ignore_index=model.config.pad_id, label_smoothing=label_smoothing)
+
+
+def translator(model: Transformer, task, *, beam_size: int = 1, batch_size: int = 250, cache: bool = True,
+               max_len: int | None = None):
+    """A ``translate_fn(examples) -> token lists`` for ``e2t.evaluation.evaluate``: greedy (``beam_size=1``) or
+    beam search from ``e2t.decoding``, with (``cache=True``) or without the key/value cache.
+
+    Introduced in: chapter 6.
+    """
+    from .data.text import collate
+    from .decoding import beam_search, greedy_decode
+
+    def translate(examples):
+        model.eval()
+        out = []
+        for start in range(0, len(examples), batch_size):
+            batch = collate(examples[start:start + batch_size], task)
+            limit = max_len or min(model.config.max_len, 2 * batch.src.shape[1] + 10)
+            with torch.no_grad():
+                state = model.init_state(batch.src, batch.src_lengths, cache=cache)
+            step = model.step if cache else model.step_without_cache
+            kw = dict(batch_size=len(batch), bos=task.tgt_vocab.bos, eos=task.tgt_vocab.eos, max_len=limit)
+            ids = greedy_decode(step, state, **kw) if beam_size == 1 else beam_search(step, state, beam_size=beam_size,
+                                                                                      **kw)
+            out += [task.tgt_vocab.decode(seq) for seq in ids]
+        return out
+
+    return translate
+
+
+def train_transformer(task, config: TransformerConfig | None = None, *, steps: int = TASK_TRAINING["steps"],
+                      batch_size: int = TASK_TRAINING["batch_size"], lr: float = TASK_TRAINING["lr"],
+                      warmup: int = TASK_TRAINING["warmup"], label_smoothing: float = TASK_TRAINING["label_smoothing"],
+                      seed: int = TASK_TRAINING["seed"], max_seconds: float | None = None, eval_every: int | None = None,
+                      progress: bool = True):
+    """Train a Transformer on ``task`` (Adam with betas (0.9, 0.98), ``warmup_decay`` schedule); return
+    ``(model, history)``. With ``eval_every`` the greedy exact match on 300 validation examples is logged.
+
+    Introduced in: chapter 6.
+    """
+    from . import set_seed
+    from .data.text import batches
+    from .evaluation import evaluate
+    from .train import fit
+
+    set_seed(seed)
+    model = make_transformer(config or task_config(task))
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.98), eps=1e-9)
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: warmup_decay(s, warmup=warmup, total=steps))
+    valid = list(task.valid[:300])
+
+    def eval_fn(m):
+        return {"valid_exact_match": evaluate(translator(m, task), valid)["overall"]["exact_match"]}
+
+    history = fit(model, lambda m, b: transformer_loss(m, b, label_smoothing=label_smoothing),
+                  batches(task.train, task, batch_size=batch_size, seed=seed, epochs=None), steps=steps,
+                  optimizer=opt, scheduler=sched, max_seconds=max_seconds,
+                  eval_fn=eval_fn if eval_every else None, eval_every=eval_every, progress=progress,
+                  desc="transformer")
+    return model, history
+
+
+def load_transformer(task, name: str = CHECKPOINT, *, directory=None) -> tuple[Transformer, dict]:
+    """The shipped Transformer trained on the number task, and its card.
+
+    Introduced in: chapter 6.
+    """
+    from .checkpoints import load_checkpoint, read_card
+
+    card = read_card(name, directory=directory)
+    model = make_transformer(TransformerConfig(**card["config"]))
+    load_checkpoint(model, name, directory=directory)
+    return model.eval(), card
+
+
+def checkpoint_job(*, quick: bool = False, directory=None) -> dict:
+    """Train the Transformer on the number task and save ``transformer_numbers`` with its card.
+
+    ``python -m e2t.jobs transformer``. The card holds greedy and beam exact match on the test set, overall and
+    by source-length bucket, and on the test numbers of up to 10 source words.
+
+    Introduced in: chapter 6.
+    """
+    import time
+
+    from .checkpoints import save_checkpoint
+    from .data.text import number_task
+    from .evaluation import evaluate
+
+    if quick and directory is None:
+        raise ValueError("quick runs must write to a directory (they must not overwrite the shipped checkpoints)")
+    task = number_task()
+    training = dict(TASK_TRAINING, steps=5 if quick else TASK_TRAINING["steps"])
+    start = time.perf_counter()
+    model, history = train_transformer(task, **training, progress=False)
+    wall = time.perf_counter() - start
+    test = list(task.test[:20]) if quick else list(task.test)
+    metrics = {"final_loss": round(history.losses[-1], 4)}
+    for label, beam in (("greedy", 1), ("beam4", 4)):
+        result = evaluate(translator(model, task, beam_size=beam), test)
+        short = evaluate(translator(model, task, beam_size=beam), test, max_source_len=10)
+        metrics[label] = {"overall": result["overall"], "by_bucket": result["by_bucket"],
+                          "up_to_10_words": short["overall"]}
+    card = {"name": CHECKPOINT, "command": "python -m e2t.jobs transformer", "seed": training["seed"],
+            "steps": len(history.steps), "wall_time_s": round(wall, 1), "training": training,
+            "config": asdict(model.config), "metrics": metrics,
+            "data": "e2t.data.text.number_task() (seed 0): train 20000, test 2000"}
+    save_checkpoint(model, CHECKPOINT, card, directory=directory)
+    return card
