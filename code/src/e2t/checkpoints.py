@@ -24,7 +24,10 @@ REQUIRED_CARD_KEYS = ("name", "command", "seed", "steps", "wall_time_s", "metric
 
 
 def checkpoint_paths(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
-    """Return the weight file and card paths of checkpoint ``name``."""
+    """Return the weight file and card paths of checkpoint ``name``.
+
+    Introduced in: the preface.
+    """
     if not name or "/" in name or name.endswith((".json", ".safetensors")):
         raise ValueError(f"name must be a bare checkpoint name like 'ntm_copy', got {name!r}")
     folder = Path(directory) if directory is not None else CHECKPOINT_DIR
@@ -37,6 +40,8 @@ def save_checkpoint(model: torch.nn.Module, name: str, card: dict[str, Any], *,
 
     The card must hold at least ``name, command, seed, steps, wall_time_s, metrics``; the machine, the torch
     version and the date are added.
+
+    Introduced in: the preface.
     """
     missing = [k for k in REQUIRED_CARD_KEYS if k not in card]
     if missing:
@@ -55,7 +60,10 @@ def save_checkpoint(model: torch.nn.Module, name: str, card: dict[str, Any], *,
 
 
 def read_card(name: str, *, directory: str | Path | None = None) -> dict[str, Any]:
-    """Read the JSON card of checkpoint ``name``."""
+    """Read the JSON card of checkpoint ``name``.
+
+    Introduced in: the preface.
+    """
     _, card_path = checkpoint_paths(name, directory)
     if not card_path.is_file():
         raise FileNotFoundError(f"no card {card_path}; run `make checkpoints` to make it")
@@ -63,7 +71,10 @@ def read_card(name: str, *, directory: str | Path | None = None) -> dict[str, An
 
 
 def load_checkpoint(model: torch.nn.Module, name: str, *, directory: str | Path | None = None) -> dict[str, Any]:
-    """Load the weights of checkpoint ``name`` into ``model`` (strictly) and return its card."""
+    """Load the weights of checkpoint ``name`` into ``model`` (strictly) and return its card.
+
+    Introduced in: the preface.
+    """
     weights, _ = checkpoint_paths(name, directory)
     if not weights.is_file():
         raise FileNotFoundError(f"no checkpoint {weights}; run `make checkpoints` to make it")

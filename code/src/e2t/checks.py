@@ -12,6 +12,8 @@ def check_tensor(name: str, x, *, ndim: int | tuple[int, ...] | None = None, dty
     """Raise a ``TypeError``/``ValueError`` naming ``name`` unless ``x`` is a tensor of the expected rank.
 
     ``dtype_kind`` is ``"float"`` or ``"bool"``.
+
+    Introduced in: the preface.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -28,7 +30,10 @@ def check_tensor(name: str, x, *, ndim: int | tuple[int, ...] | None = None, dty
 
 def check_broadcast(name: str, shape: torch.Size | tuple[int, ...], target_name: str,
                     target: torch.Size | tuple[int, ...]) -> None:
-    """Raise a ``ValueError`` unless ``shape`` broadcasts to ``target`` (without growing ``target``)."""
+    """Raise a ``ValueError`` unless ``shape`` broadcasts to ``target`` (without growing ``target``).
+
+    Introduced in: the preface.
+    """
     try:
         result = torch.broadcast_shapes(tuple(shape), tuple(target))
     except RuntimeError:

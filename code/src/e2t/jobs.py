@@ -22,7 +22,10 @@ import e2t
 
 
 def discover() -> dict[str, Callable[..., dict]]:
-    """Map module name (relative to ``e2t``) -> its ``checkpoint_job``."""
+    """Map module name (relative to ``e2t``) -> its ``checkpoint_job``.
+
+    Introduced in: the preface.
+    """
     jobs = {}
     for info in pkgutil.walk_packages(e2t.__path__, prefix="e2t."):
         if info.name == __name__:
@@ -35,6 +38,10 @@ def discover() -> dict[str, Callable[..., dict]]:
 
 
 def main(argv: list[str] | None = None) -> None:
+    """The command line of ``make checkpoints``.
+
+    Introduced in: the preface.
+    """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="modules to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the jobs and exit")

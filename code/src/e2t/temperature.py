@@ -58,7 +58,10 @@ def softmax_jacobian_norm(z: torch.Tensor, tau: float) -> torch.Tensor:
 
 
 def draw_temperature(tau: float, scores: Sequence[float] = EXAMPLE_SCORES):
-    """The preface's figure: the softmax weights at temperature ``tau``, with their entropy and gradient norm."""
+    """The preface's figure: the softmax weights at temperature ``tau``, with their entropy and gradient norm.
+
+    Introduced in: the preface.
+    """
     z = torch.tensor(scores, dtype=torch.float64)
     p = softmax_with_temperature(z, tau)
     fig, ax = plt.subplots(figsize=(4.8, 2.6))

@@ -16,7 +16,10 @@ import torch
 
 @dataclass
 class History:
-    """What a run of ``fit`` did: the loss at every step, evaluations, and the wall time."""
+    """What a run of ``fit`` did: the loss at every step, evaluations, and the wall time.
+
+    Introduced in: chapter 1.
+    """
 
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)

@@ -38,6 +38,8 @@ class Control:
     ``kind`` is ``"slider"`` (numbers) or ``"choice"`` (any labelled options). For a slider, ``live_step`` makes the
     live control continuous on [min(values), max(values)] with that step; otherwise the live control offers exactly
     ``values``.
+
+    Introduced in: the preface.
     """
 
     name: str
@@ -99,7 +101,10 @@ def choice(name: str, options: Sequence[Any] | dict[str, Any], *, value: Any = N
 
 
 def figure_to_png(fig, *, dpi: int = 72) -> bytes:
-    """Render a matplotlib figure to PNG bytes and close it."""
+    """Render a matplotlib figure to PNG bytes and close it.
+
+    Introduced in: the preface.
+    """
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=dpi, bbox_inches="tight")
     plt.close(fig)
