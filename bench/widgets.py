@@ -1,0 +1,61 @@
+"""Update latency of every widget of the book: recompute + redraw one frame, median of 20 moves.
+
+Widgets are found in the package: every public function of an ``e2t`` module whose name ends in ``_explorer`` and
+that takes no required argument returns an ``e2t.widgets.Explorer``.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import e2t  # noqa: E402
+from e2t.widgets import Explorer  # noqa: E402
+
+BUDGET_S = 0.100
+
+
+def discover() -> dict[str, callable]:
+    found = {}
+    for info in pkgutil.walk_packages(e2t.__path__, prefix="e2t."):
+        module = importlib.import_module(info.name)
+        for name, fn in inspect.getmembers(module, inspect.isfunction):
+            if not name.endswith("_explorer") or name.startswith("_") or fn.__module__ != module.__name__:
+                continue
+            required = [p for p in inspect.signature(fn).parameters.values()
+                        if p.default is inspect.Parameter.empty and p.kind in (p.POSITIONAL_ONLY,
+                                                                            p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY)]
+            if not required:
+                found[f"{info.name}.{name}"] = fn
+    return found
+
+
+def run(*, repeats: int = 20) -> list[dict]:
+    rows = []
+    for name, factory in sorted(discover().items()):
+        explorer = factory()
+        if not isinstance(explorer, Explorer):
+            continue
+        for control in explorer.controls:
+            median = _time_control(explorer, control, repeats)
+            rows.append({"widget": name, "control": control.name, "median_ms": median * 1e3,
+                         "meets_budget": median <= BUDGET_S})
+    return rows
+
+
+def _time_control(explorer: Explorer, control, repeats: int) -> float:
+    import time
+
+    times = []
+    for r in range(repeats):
+        value = control.values[r % len(control.values)]
+        start = time.perf_counter()
+        explorer.render(**{control.name: value})
+        times.append(time.perf_counter() - start)
+    times.sort()
+    return times[len(times) // 2]
