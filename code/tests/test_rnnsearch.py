@@ -1,0 +1,131 @@
+"""RNNsearch: shapes, masks, padding invariance, decoding with every score, the checkpoint job."""
+
+import json
+
+import pytest
+import torch
+
+import e2t
+from e2t.data.text import collate, number_task
+from e2t.decoding import beam_search, greedy_decode
+from e2t.rnnsearch import (RNNsearchConfig, alignments, checkpoint_job, load_rnnsearch, make_rnnsearch,
+                           rnnsearch_loss, translator)
+from e2t.scores import SCORE_NAMES, dot_score
+
+TINY = dict(d_embed=8, d_enc=6, d_dec=12, d_attn=5, d_out=10)
+
+
+@pytest.fixture(scope="module")
+def task():
+    return number_task()
+
+
+def tiny(task, **kw):
+    e2t.set_seed(0)
+    return make_rnnsearch(RNNsearchConfig.for_task(task, **{**TINY, **kw})).eval()
+
+
+def mixed_examples(task):
+    by_len = sorted(task.test, key=lambda e: len(e.src))
+    return [by_len[-1], by_len[0], by_len[len(by_len) // 2]]  # longest, shortest, middle
+
+
+def test_shapes_and_state(task):
+    model = tiny(task)
+    b = collate(mixed_examples(task), task)
+    B, S = b.src.shape
+    state = model.encode(b.src, b.src_lengths)
+    assert state["keys"].shape == (B, S, 12) and state["s"].shape == (B, 12) and state["mask"].shape == (B, 1, S)
+    assert state["prepared"].shape == (B, S, 5)
+    logits, weights = model(b.src, b.src_lengths, b.tgt_in, return_weights=True)
+    assert logits.shape == (B, b.tgt_in.shape[1], len(task.tgt_vocab))
+    assert weights.shape == (B, b.tgt_in.shape[1], S)
+
+
+def test_attention_weights_sum_to_one_over_real_tokens_and_zero_on_padding(task):
+    model = tiny(task)
+    b = collate(mixed_examples(task), task)
+    _, weights = model(b.src, b.src_lengths, b.tgt_in, return_weights=True)  # (B, T, S)
+    for i, n in enumerate(b.src_lengths.tolist()):
+        torch.testing.assert_close(weights[i, :, :n].sum(-1), torch.ones(weights.shape[1]))
+        assert (weights[i, :, n:] == 0).all()
+    assert b.src_lengths.min() < b.src.shape[1]  # the batch really has padding
+
+
+def test_padding_a_batch_does_not_change_a_translation(task):
+    model = tiny(task)
+    short = min(task.test, key=lambda e: len(e.src))
+    others = mixed_examples(task)
+    translate = translator(model, task)
+    alone = translate([short])
+    in_batch = translate([*others, short])
+    assert in_batch[-1] == alone[0]
+    # and the scores themselves agree, not just the argmax
+    b1, b2 = collate([short], task), collate([*others, short], task)
+    l1 = model(b1.src, b1.src_lengths, b1.tgt_in)
+    l2 = model(b2.src, b2.src_lengths, b2.tgt_in)[-1:, :b1.tgt_in.shape[1]]
+    torch.testing.assert_close(l2, l1, atol=1e-5, rtol=1e-5)
+
+
+def test_step_works_with_greedy_and_beam_search(task):
+    model = tiny(task)
+    b = collate(mixed_examples(task), task)
+    V = task.tgt_vocab
+    kw = dict(batch_size=len(b), bos=V.bos, eos=V.eos, max_len=6)
+    greedy = greedy_decode(model.step, model.encode(b.src, b.src_lengths), **kw)
+    beam1 = beam_search(model.step, model.encode(b.src, b.src_lengths), beam_size=1, **kw)
+    assert greedy == beam1
+    beam3 = beam_search(model.step, model.encode(b.src, b.src_lengths), beam_size=3, **kw)
+    assert len(beam3) == len(b)
+    log_probs, state = model.step(torch.full((len(b),), V.bos), model.encode(b.src, b.src_lengths))
+    torch.testing.assert_close(log_probs.exp().sum(-1), torch.ones(len(b)))
+    torch.testing.assert_close(state["alpha"].sum(-1), torch.ones(len(b)))
+
+
+@pytest.mark.parametrize("score", SCORE_NAMES)
+def test_every_score_trains(task, score):
+    model = tiny(task, score=score, d_enc=6, d_dec=12).train()
+    b = collate(list(task.train[:8]), task)
+    loss = rnnsearch_loss(model, b)
+    loss.backward()
+    assert torch.isfinite(loss)
+    grads = [p.grad for p in model.attention.parameters()]
+    assert all(g is not None and torch.isfinite(g).all() for g in grads)
+
+
+def test_a_score_callable_overrides_the_config(task):
+    e2t.set_seed(0)
+    model = make_rnnsearch(RNNsearchConfig.for_task(task, **TINY), score=dot_score)
+    assert model.attention.score is dot_score
+    b = collate(list(task.train[:4]), task)
+    assert torch.isfinite(rnnsearch_loss(model, b))
+
+
+def test_alignments_rows_are_the_output_plus_eos(task):
+    model = tiny(task)
+    items = alignments(model, task, mixed_examples(task), max_len=5)
+    for item in items:
+        assert item.weights.shape == (len(item.output) + 1, len(item.example.src))
+        assert item.rows[-1] == "<eos>"
+
+
+def test_bad_config_and_input_raise(task):
+    with pytest.raises(ValueError, match="score must be one of"):
+        RNNsearchConfig.for_task(task, score="bilinear")
+    with pytest.raises(ValueError, match="d_enc must be a positive int"):
+        RNNsearchConfig.for_task(task, d_enc=0)
+    model = tiny(task)
+    with pytest.raises(ValueError, match="src_lengths must lie in"):
+        model.encode(torch.ones(2, 3, dtype=torch.long), torch.tensor([3, 4]))
+    with pytest.raises(ValueError, match="src must be"):
+        model.encode(torch.ones(3, dtype=torch.long), torch.tensor([3]))
+
+
+def test_checkpoint_job_quick(tmp_path, task):
+    card = checkpoint_job(quick=True, directory=tmp_path)
+    assert (tmp_path / "rnnsearch.safetensors").is_file()
+    fig2 = json.loads((tmp_path / "rnnsearch_fig2.json").read_text())
+    assert {r["model"] for r in fig2["runs"]} == {"RNNenc", "RNNsearch"}
+    assert set(card["metrics"]["exact_match_by_bucket"]) == {"1-5", "6-10", "11-15", "16-20", "21+"}
+    model, loaded = load_rnnsearch("rnnsearch", directory=tmp_path)
+    assert loaded["steps"] == card["steps"] and isinstance(model.config, RNNsearchConfig)
