@@ -1,0 +1,111 @@
+"""Tests of e2t.ntm_model: the whole NTM, the LSTM baseline, the cost tracker and the checkpoint job."""
+
+import json
+
+import pytest
+import torch
+
+import e2t
+from e2t.checkpoints import load_checkpoint
+from e2t.data.copy_task import copy_batch
+from e2t.ntm_model import (CostTracker, LSTMConfig, NTMConfig, bit_errors, checkpoint_job, copy_loss,
+                           curriculum_batches, evaluate_copy, make_lstm, make_ntm, train_copy)
+
+SMALL = NTMConfig(controller_size=16, memory_rows=12, memory_width=6)
+
+
+def test_ntm_shapes_and_trace():
+    e2t.set_seed(0)
+    model = make_ntm(SMALL)
+    batch = copy_batch(batch_size=3, length=4, seed=0)
+    logits, trace = model(batch.inputs, return_trace=True)
+    assert logits.shape == (3, 9, 8)
+    assert trace.read_weights.shape == (3, 9, 12) and trace.write_weights.shape == (3, 9, 12)
+    assert trace.adds.shape == (3, 9, 6) and trace.memory.shape == (3, 12, 6)
+    for w in (trace.read_weights, trace.write_weights):
+        torch.testing.assert_close(w.sum(-1), torch.ones(3, 9))
+        assert (w >= 0).all()
+    torch.testing.assert_close(model(batch.inputs), logits)
+
+
+@pytest.mark.parametrize("controller", ["lstm", "feedforward"])
+def test_both_controllers_run_and_get_gradients(controller):
+    e2t.set_seed(0)
+    model = make_ntm(NTMConfig(controller=controller, controller_size=8, memory_rows=6, memory_width=4))
+    loss = copy_loss(model, copy_batch(batch_size=2, length=3, seed=1))
+    loss.backward()
+    assert torch.isfinite(loss)
+    assert all(p.grad is not None and torch.isfinite(p.grad).all() for p in model.parameters())
+
+
+def test_bad_config_and_inputs():
+    with pytest.raises(ValueError, match="controller must be"):
+        NTMConfig(controller="gru")
+    with pytest.raises(ValueError, match="shift_size must be odd"):
+        NTMConfig(shift_size=2)
+    with pytest.raises(ValueError, match=r"inputs must have shape \(B, T, 9\)"):
+        make_ntm(SMALL)(torch.zeros(2, 5, 8))
+    with pytest.raises(ValueError, match=r"inputs must have shape \(B, T, 9\)"):
+        make_lstm(LSTMConfig(hidden_size=8))(torch.zeros(5, 9))
+
+
+def test_bit_errors_hand_computed():
+    targets = torch.tensor([[[1.0, 0.0], [0.0, 0.0]], [[1.0, 1.0], [1.0, 1.0]]])
+    logits = torch.tensor([[[3.0, -1.0], [2.0, -2.0]], [[-1.0, -1.0], [1.0, 1.0]]])
+    assert bit_errors(logits, targets).tolist() == [1.0, 2.0]
+
+
+def test_cost_tracker_finds_first_window_below_threshold_and_the_worst_after():
+    tracker = CostTracker(threshold=0.01, window=100, batch_size=50)
+    for errors in [5.0, 1.0, 0.0, 0.0, 0.02, 0.0]:
+        tracker.update(1.0, errors, 50)
+    # windows of 2 batches: (5,1) (1,0) (0,0) -> converged after 200 sequences; then (0,.02)=.01 and (.02,0)
+    assert tracker.converged_at == 200
+    assert tracker.worst_after == pytest.approx(0.01)
+    assert [c[0] for c in tracker.curve] == [100, 200, 300]
+
+
+def test_curriculum_grows_to_the_full_range():
+    tracker = CostTracker(batch_size=4)
+    stream = curriculum_batches(tracker, batch_size=4, seed=0, start=4, grow=8, max_length=20)
+    lengths = []
+    for i in range(40):
+        batch = next(stream)
+        lengths.append(batch.length)
+        tracker.update(0.0, 0.0, 4)  # a perfect learner
+    assert max(lengths[:8]) <= 4 and max(lengths) > 12
+    assert tracker.full_range and [top for _, top in tracker.stages] == [12, 20]
+
+
+def test_training_lowers_the_loss_on_short_sequences():
+    e2t.set_seed(0)
+    model = make_ntm(NTMConfig(controller_size=32, memory_rows=8, memory_width=8))
+    probe = copy_batch(batch_size=64, length=2, seed=99)
+    with torch.no_grad():
+        before = float(copy_loss(model, probe))
+    train_copy(model, seed=0, batch_size=16, lr=3e-3, max_sequences=16 * 60, min_length=1, max_length=2)
+    with torch.no_grad():
+        after = float(copy_loss(model, probe))
+    assert after < 0.8 * before
+
+
+def test_evaluate_copy_returns_rates():
+    e2t.set_seed(0)
+    result = evaluate_copy(make_lstm(LSTMConfig(hidden_size=8)), lengths=(3, 5), sequences=6, batch_size=4)
+    assert set(result) == {3, 5}
+    for r in result.values():
+        assert 0.0 <= r["bit_error_rate"] <= 1.0 and r["bits_per_sequence"] > 0
+
+
+def test_checkpoint_job_quick_writes_both_checkpoints(tmp_path):
+    card = checkpoint_job(quick=True, directory=tmp_path)
+    for name in ("ntm_copy", "lstm_copy"):
+        assert (tmp_path / f"{name}.safetensors").is_file()
+        saved = json.loads((tmp_path / f"{name}.json").read_text())
+        assert saved["name"] == name and "metrics" in saved and saved["wall_time_s"] > 0
+    assert card["runs"][0]["sequences_seen"] >= 64
+    model = make_ntm()
+    loaded = load_checkpoint(model, "ntm_copy", directory=tmp_path)
+    assert loaded["config"] == card["config"]
+    with pytest.raises(ValueError, match="quick=True must write to a directory"):
+        checkpoint_job(quick=True)
