@@ -344,7 +344,7 @@ def _evaluate(model: LuongTranslator, task: NumberTask, n: int | None = None) ->
     return evaluate(translator(model, task), examples)
 
 
-def checkpoint_job(*, quick: bool = False, directory=None, steps: int = 3000) -> dict:
+def checkpoint_job(*, quick: bool = False, directory=None, steps: int = 600) -> dict:
     """Train global, local-m and local-p (general score, D = 2, seed 0) and save ``ch4_luong_<mode>`` each.
 
     Returns the card of the last one; every card records its metrics on the test split (overall and by
