@@ -6,10 +6,10 @@ import pytest
 import torch
 
 import e2t
-from e2t.data.text import collate, number_task
+from e2t.data.text import collate, make_examples, number_task
 from e2t.decoding import beam_search, greedy_decode
-from e2t.rnnsearch import (RNNsearchConfig, alignments, checkpoint_job, load_rnnsearch, make_rnnsearch,
-                           rnnsearch_loss, translator)
+from e2t.rnnsearch import (RNNsearchConfig, alignments, checkpoint_job, decoding_step_macs, load_rnnsearch,
+                           make_rnnsearch, rnnsearch_loss, translator)
 from e2t.scores import SCORE_NAMES, dot_score
 
 TINY = dict(d_embed=8, d_enc=6, d_dec=12, d_attn=5, d_out=10)
@@ -129,3 +129,31 @@ def test_checkpoint_job_quick(tmp_path, task):
     assert set(card["metrics"]["exact_match_by_bucket"]) == {"1-5", "6-10", "11-15", "16-20", "21+"}
     model, loaded = load_rnnsearch("rnnsearch", directory=tmp_path)
     assert loaded["steps"] == card["steps"] and isinstance(model.config, RNNsearchConfig)
+
+
+def test_decoding_step_cost_is_linear_in_source_length_only_with_attention(task):
+    from e2t.seq2seq import Seq2SeqConfig, make_seq2seq
+
+    model = tiny(task)
+    costs = [decoding_step_macs(model, S)["per_step"] for S in (1, 2, 3, 10)]
+    slope = costs[1] - costs[0]
+    assert slope == TINY["d_attn"] + 2 * TINY["d_enc"] > 0
+    assert costs[2] - costs[1] == slope and costs[3] - costs[0] == 9 * slope
+    enc = make_seq2seq(Seq2SeqConfig.for_task(task, d_embed=4, d_hidden=8))
+    assert decoding_step_macs(enc, 1) == decoding_step_macs(enc, 500)
+    assert decoding_step_macs(enc, 1)["per_step"] == 3 * 8 * (4 + 8) + 8 * len(task.tgt_vocab)
+    with pytest.raises(ValueError, match="additive score only"):
+        decoding_step_macs(tiny(task, score="dot", d_enc=6, d_dec=12), 3)
+
+
+def test_crossing_detects_reordering(task):
+    from e2t.alignment import crossing, plot_alignment
+    from e2t.rnnsearch import Alignment
+
+    (ex,) = make_examples([42])  # forty two -> zwei und vierzig
+    crossed = torch.tensor([[0.1, 0.9], [0.5, 0.5], [0.8, 0.2], [0.5, 0.5]])  # zwei->two, vierzig->forty
+    straight = torch.tensor([[0.9, 0.1], [0.5, 0.5], [0.2, 0.8], [0.5, 0.5]])
+    assert crossing(Alignment(example=ex, output=ex.tgt, weights=crossed))
+    assert not crossing(Alignment(example=ex, output=ex.tgt, weights=straight))
+    ax = plot_alignment(Alignment(example=ex, output=ex.tgt, weights=crossed))
+    assert [t.get_text() for t in ax.get_xticklabels()] == list(ex.src)

@@ -39,7 +39,8 @@ from e2t.decoding import beam_search, greedy_decode
 from e2t.scores import SCORE_NAMES, make_score
 
 __all__ = ["RNNsearchConfig", "RNNsearch", "make_rnnsearch", "rnnsearch_loss", "translator", "alignments",
-           "Alignment", "load_rnnsearch", "train_rnnsearch", "MODELS", "train_and_track", "checkpoint_job"]
+           "Alignment", "load_rnnsearch", "decoding_step_macs", "train_rnnsearch", "MODELS", "train_and_track",
+           "checkpoint_job"]
 
 
 @dataclass(frozen=True)
@@ -291,6 +292,39 @@ def load_rnnsearch(name: str = "rnnsearch", *, directory=None) -> tuple[RNNsearc
     load_checkpoint(model, name, directory=directory)
     model.eval()
     return model, card
+
+
+# ---------------------------------------------------------------------------------------------- cost
+
+def decoding_step_macs(model: nn.Module, S: int) -> dict[str, int]:
+    """Multiply-adds of ONE greedy decoding step for one sentence with ``S`` source words, counted from the
+    layer sizes: ``{"fixed": ..., "per_source_word": ..., "per_step": ..., "once_per_sentence": ...}``.
+
+    RNNenc (``e2t.seq2seq``, one layer): a GRU step $3H(E + H)$ and the output layer $HV$, whatever ``S`` is.
+    RNNsearch (additive score): the same kind of fixed work, plus for every source word $A$ for
+    $v_a^\top \tanh(\cdot)$ and $D_k$ for its share of $c_t = \sum_i \alpha_{t,i} h_i$; the keys' half of the
+    score, $W_a^{(h)} h_i$, costs $S D_k A$ once per sentence. So a sentence of ``T`` output words costs
+    $O(T \cdot S)$ with attention and $O(T)$ without (after the encoder's $O(S)$).
+
+    Introduced in: chapter 3.
+    """
+    if not isinstance(S, int) or S < 1:
+        raise ValueError(f"S must be a positive int, got {S!r}")
+    c = model.config
+    if isinstance(model, RNNsearch):
+        if c.score != "additive":
+            raise ValueError(f"decoding_step_macs counts the additive score only, got score={c.score!r}")
+        d_key = 2 * c.d_enc
+        fixed = (c.d_attn * c.d_dec + 3 * c.d_dec * (c.d_embed + d_key + c.d_dec)
+                 + c.d_out * (c.d_dec + d_key + c.d_embed) + c.d_out * c.tgt_vocab_size)
+        per_word = c.d_attn + d_key
+        once = S * d_key * c.d_attn
+    else:
+        if getattr(c, "num_layers", 1) != 1 or getattr(c, "cell", "gru") != "gru":
+            raise ValueError("decoding_step_macs counts a one-layer GRU seq2seq only")
+        fixed = 3 * c.d_hidden * (c.d_embed + c.d_hidden) + c.d_hidden * c.tgt_vocab_size
+        per_word, once = 0, 0
+    return {"fixed": fixed, "per_source_word": per_word, "per_step": fixed + per_word * S, "once_per_sentence": once}
 
 
 # ---------------------------------------------------------------------------------------------- training
