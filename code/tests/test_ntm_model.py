@@ -104,6 +104,7 @@ def test_checkpoint_job_quick_writes_both_checkpoints(tmp_path):
         saved = json.loads((tmp_path / f"{name}.json").read_text())
         assert saved["name"] == name and "metrics" in saved and saved["wall_time_s"] > 0
     assert card["runs"][0]["sequences_seen"] >= 64
+    assert card["runs"][0]["curve"][-1][0] == card["runs"][0]["sequences_seen"]  # the curve reaches the end
     model = make_ntm()
     loaded = load_checkpoint(model, "ntm_copy", directory=tmp_path)
     assert loaded["config"] == card["config"]
