@@ -248,3 +248,17 @@ def test_gradcheck_each_step():
 def test_bad_shapes_name_the_argument(call, match):
     with pytest.raises((ValueError, TypeError), match=match):
         call()
+
+
+@pytest.mark.parametrize("N, K", [(5, 3), (6, 5), (3, 7), (2, 5)])
+def test_shift_matches_the_formula_with_indices_mod_N(N, K):
+    """w~(i) = sum_j w(j) s(i - j mod N), s indexed by the move d = k - K//2 (also when K > N)."""
+    torch.manual_seed(N * K)
+    w = torch.softmax(torch.randn(2, N, dtype=torch.float64), -1)
+    s = torch.softmax(torch.randn(2, K, dtype=torch.float64), -1)
+    expected = torch.zeros(2, N, dtype=torch.float64)
+    for i in range(N):
+        for k in range(K):
+            d = k - K // 2
+            expected[:, i] += s[:, k] * w[:, (i - d) % N]
+    torch.testing.assert_close(ntm.shift(w, s), expected)
