@@ -42,20 +42,7 @@ def run(*, repeats: int = 20) -> list[dict]:
         if not isinstance(explorer, Explorer):
             continue
         for control in explorer.controls:
-            median = _time_control(explorer, control, repeats)
+            median = explorer.time_update(control.name, repeats)
             rows.append({"widget": name, "control": control.name, "median_ms": median * 1e3,
                          "meets_budget": median <= BUDGET_S})
     return rows
-
-
-def _time_control(explorer: Explorer, control, repeats: int) -> float:
-    import time
-
-    times = []
-    for r in range(repeats):
-        value = control.values[r % len(control.values)]
-        start = time.perf_counter()
-        explorer.render(**{control.name: value})
-        times.append(time.perf_counter() - start)
-    times.sort()
-    return times[len(times) // 2]

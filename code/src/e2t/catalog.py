@@ -53,23 +53,28 @@ def _chapter_of(doc: str | None) -> int | None:
     return 0 if match.group(2) is None else int(match.group(2))
 
 
+def _public_objects():
+    """(module name, object name, object) for every public function and class defined in ``e2t``."""
+    for info in pkgutil.walk_packages(e2t.__path__, prefix="e2t."):
+        module = importlib.import_module(info.name)
+        for name, obj in vars(module).items():
+            if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
+                continue
+            if getattr(obj, "__module__", None) == module.__name__:
+                yield info.name, name, obj
+
+
 def catalog() -> list[Entry]:
     """Every public function and class defined in ``e2t`` whose docstring names its chapter.
 
     Introduced in: chapter 7.
     """
     entries = []
-    for info in pkgutil.walk_packages(e2t.__path__, prefix="e2t."):
-        module = importlib.import_module(info.name)
-        for name, obj in vars(module).items():
-            if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
-                continue
-            if getattr(obj, "__module__", None) != module.__name__:
-                continue
-            chapter = _chapter_of(inspect.getdoc(obj))
-            if chapter is not None:
-                entries.append(Entry(chapter, info.name.removeprefix("e2t."), name,
-                                     "class" if inspect.isclass(obj) else "function"))
+    for module, name, obj in _public_objects():
+        chapter = _chapter_of(inspect.getdoc(obj))
+        if chapter is not None:
+            entries.append(Entry(chapter, module.removeprefix("e2t."), name,
+                                 "class" if inspect.isclass(obj) else "function"))
     return sorted(entries, key=lambda e: (e.chapter, e.module, e.name))
 
 
@@ -78,15 +83,8 @@ def undocumented() -> list[str]:
 
     Introduced in: chapter 7.
     """
-    missing = []
-    for info in pkgutil.walk_packages(e2t.__path__, prefix="e2t."):
-        module = importlib.import_module(info.name)
-        for name, obj in vars(module).items():
-            if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
-                continue
-            if getattr(obj, "__module__", None) == module.__name__ and _chapter_of(inspect.getdoc(obj)) is None:
-                missing.append(f"{info.name}.{name}")
-    return sorted(missing)
+    return sorted(f"{module}.{name}" for module, name, obj in _public_objects()
+                  if _chapter_of(inspect.getdoc(obj)) is None)
 
 
 def section_map() -> list[dict[str, str]]:

@@ -166,9 +166,12 @@ class Explorer:
             raise ValueError(f"unknown controls {sorted(unknown)}; this explorer has {list(self.defaults)}")
         return figure_to_png(self.draw(**{**self.defaults, **values}), dpi=self.dpi)
 
-    def time_update(self, repeats: int = 20) -> float:
-        """Median seconds to recompute and redraw one frame, cycling through the first control's values."""
-        c = self.controls[0]
+    def time_update(self, control: str | None = None, repeats: int = 20) -> float:
+        """Median seconds to recompute and redraw one frame while ``control`` (default: the first) moves through
+        its values, the others at their defaults."""
+        c = self.controls[0] if control is None else next((c for c in self.controls if c.name == control), None)
+        if c is None:
+            raise ValueError(f"unknown control {control!r}; this explorer has {list(self.defaults)}")
         times = []
         for r in range(repeats):
             value = c.values[r % len(c.values)]
