@@ -37,7 +37,7 @@ __all__ = ["SEEDS", "STEPS", "LONG", "CARD", "run_one", "settings", "checkpoint_
 
 #: The study's seeds, steps and the shortest source counted as "long".
 SEEDS = (0, 1, 2)
-STEPS = 500
+STEPS = 400
 LONG = 16
 #: The card's name in ``data/checkpoints``.
 CARD = "ch4_score_study"
@@ -98,7 +98,8 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
                    workers: int = 1) -> dict[str, Any]:
     """Run every setting of ``settings()`` with every seed and write the card ``ch4_score_study.json``.
 
-    ``workers > 1`` trains in that many processes at once. ``quick=True`` (tests) runs 3 steps of one seed,
+    The card is rewritten after every finished run (``"complete": false`` until the last), so a stopped study
+    keeps what it measured. ``workers > 1`` trains in that many processes at once. ``quick=True`` (tests) runs 3 steps of one seed,
     scores 40 test examples and must write to ``directory``. Returns the card.
 
     Introduced in: chapter 4.
@@ -110,31 +111,42 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
     n_test = None
     if quick:
         seeds, steps, n_test = tuple(seeds)[:1], 3, 40
-    jobs = [(mode, score, seed, steps, n_test) for mode, score in settings() for seed in seeds]
+    # seed-major order: every setting of the first seed before any of the next (a stopped run still has a table)
+    jobs = [(mode, score, seed, steps, n_test) for seed in seeds for mode, score in settings()]
+    _, path = checkpoint_paths(CARD, directory)
+    path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
+    runs: list[dict[str, Any]] = []
+
+    def write(complete: bool) -> dict[str, Any]:
+        done = [m_s for m_s in settings() if any(r["mode"] == m_s[0] and r["score"] == m_s[1] for r in runs)]
+        card = {"name": CARD, "command": f"python -m e2t.jobs score_study  # workers={workers}",
+                "seed": sorted({r["seed"] for r in runs}), "steps": steps,
+                "wall_time_s": round(time.perf_counter() - start, 1), "complete": complete,
+                "note": ("ms_per_step measured while 2 CPU cores were shared with other jobs (one torch thread per "
+                         f"run, {workers} runs at a time): compare the rows with each other, not with other machines"),
+                "train": {"batch_size": 64, "lr": 3e-3, "schedule": "cosine decay to lr/20", "optimizer": "Adam",
+                          "decoder": "e2t.local_attention.LuongTranslator (d_emb 64, d_hidden 128)"},
+                "long": LONG, "runs": runs,
+                "metrics": {f"{m}/{s}": round(statistics.fmean(r["exact_match"] for r in runs
+                                                               if r["mode"] == m and r["score"] == s), 4)
+                            for m, s in done}}
+        path.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+        return card
+
     if workers > 1:
         import multiprocessing as mp
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
-            runs = list(pool.map(_run, jobs))
+            for run in pool.map(_run, jobs):  # in job order; the card is rewritten after every finished run
+                runs.append(run)
+                write(False)
     else:
-        runs = [_run(job) for job in jobs]
-    wall = time.perf_counter() - start
-    card = {"name": CARD, "command": f"python -m e2t.jobs score_study  # workers={workers}",
-            "seed": list(seeds), "steps": steps, "wall_time_s": round(wall, 1),
-            "note": ("ms_per_step measured while 2 CPU cores were shared with other jobs (one torch thread per run, "
-                     f"{workers} runs at a time): compare the rows with each other, not with other machines"),
-            "train": {"batch_size": 64, "lr": 3e-3, "schedule": "cosine decay to lr/20", "optimizer": "Adam",
-                      "decoder": "e2t.local_attention.LuongTranslator (d_emb 64, d_hidden 128)"},
-            "long": LONG, "runs": runs,
-            "metrics": {f"{m}/{s}": round(statistics.fmean(r["exact_match"] for r in runs
-                                                           if r["mode"] == m and r["score"] == s), 4)
-                        for m, s in settings()}}
-    _, path = checkpoint_paths(CARD, directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return card
+        for job in jobs:
+            runs.append(_run(job))
+            write(False)
+    return write(True)
 
 
 def load_study(*, directory=None) -> dict[str, Any]:
