@@ -37,8 +37,10 @@ __all__ = ["SEEDS", "STEPS", "LONG", "CARD", "run_one", "settings", "checkpoint_
 
 #: The study's seeds, steps and the shortest source counted as "long".
 SEEDS = (0, 1, 2)
-STEPS = 400
+STEPS = 300
 LONG = 16
+#: How many test numbers each run is scored on (the first ones of the test split).
+N_TEST = 1000
 #: The card's name in ``data/checkpoints``.
 CARD = "ch4_score_study"
 
@@ -95,12 +97,13 @@ def _run(args: tuple) -> dict[str, Any]:
 
 
 def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] = SEEDS, steps: int = STEPS,
-                   workers: int = 1) -> dict[str, Any]:
+                   workers: int = 1, n_test: int | None = N_TEST) -> dict[str, Any]:
     """Run every setting of ``settings()`` with every seed and write the card ``ch4_score_study.json``.
 
     The card is rewritten after every finished run (``"complete": false`` until the last), so a stopped study
     keeps what it measured. ``workers > 1`` trains in that many processes at once. ``quick=True`` (tests) runs 3 steps of one seed,
-    scores 40 test examples and must write to ``directory``. Returns the card.
+    scores 40 test examples and must write to ``directory``. Each run is scored on the first ``n_test``
+    test numbers (all 2,000 with ``None``). Returns the card.
 
     Introduced in: chapter 4.
     """
@@ -108,7 +111,6 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
 
     if quick and directory is None:
         raise ValueError("quick=True must write to a directory of its own")
-    n_test = None
     if quick:
         seeds, steps, n_test = tuple(seeds)[:1], 3, 40
     # seed-major order: every setting of the first seed before any of the next (a stopped run still has a table)
@@ -210,5 +212,6 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description="chapter 4's score study")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument("--n-test", type=int, default=None)
     args = parser.parse_args()
-    print(json.dumps(checkpoint_job(workers=args.workers, steps=args.steps)["metrics"], indent=1))
+    print(json.dumps(checkpoint_job(workers=args.workers, steps=args.steps, n_test=args.n_test)["metrics"], indent=1))
