@@ -105,7 +105,7 @@ def test_checkpoint_job_quick_writes_both_checkpoints(tmp_path):
         assert saved["name"] == name and "metrics" in saved and saved["wall_time_s"] > 0
     assert card["runs"][0]["sequences_seen"] >= 64
     assert card["runs"][0]["curve"][-1][0] == card["runs"][0]["sequences_seen"]  # the curve reaches the end
-    model = make_ntm()
+    model = make_ntm(NTMConfig(**card["config"]))
     loaded = load_checkpoint(model, "ntm_copy", directory=tmp_path)
     assert loaded["config"] == card["config"]
     with pytest.raises(ValueError, match="quick=True must write to a directory"):

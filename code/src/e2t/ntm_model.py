@@ -109,7 +109,6 @@ class NTM(nn.Module):
         self.write_head = nn.Linear(H, M + 1 + 1 + K + 1 + M + M)   # ... and erase e, add a
         self.output = nn.Linear(H + M, c.output_width)
         self.read0 = nn.Parameter(torch.zeros(1, M))                 # the learned initial read vector
-        self._compiled_step = None
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
@@ -186,10 +185,10 @@ class NTM(nn.Module):
                              f"{getattr(inputs, 'shape', type(inputs).__name__)}")
         B, T, _ = inputs.shape
         memory, w_read, w_write, read, hidden = self.initial_state(B, device=inputs.device, dtype=inputs.dtype)
-        step = self._compiled_step if self._compiled_step is not None else self.step
         outputs, reads_w, writes_w, adds, reads = [], [], [], [], []
         for t in range(T):
-            out, read, hidden, memory, w_read, w_write, add = step(inputs[:, t], read, hidden, memory, w_read, w_write)
+            out, read, hidden, memory, w_read, w_write, add = self.step(inputs[:, t], read, hidden, memory, w_read,
+                                                                       w_write)
             outputs.append(out)
             if return_trace:
                 reads_w.append(w_read)
@@ -203,11 +202,6 @@ class NTM(nn.Module):
                          adds=torch.stack(adds, 1), reads=torch.stack(reads, 1),
                          memory=memory)  # (B, T, N), (B, T, N), (B, T, M), (B, T, M), (B, N, M)
         return logits, trace
-
-    def compile_step(self) -> "NTM":
-        """Compile the time step with ``torch.compile`` (faster training on a CPU after a compile of ~a minute)."""
-        self._compiled_step = torch.compile(self.step, dynamic=False)
-        return self
 
 
 def make_ntm(config: NTMConfig | None = None) -> NTM:
