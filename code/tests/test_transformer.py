@@ -232,3 +232,42 @@ def test_model_overfits_a_batch_of_8():
     pred = model(src, lengths, tgt_in).argmax(-1)
     assert loss.item() < 0.05
     assert torch.equal(pred, tgt_out)
+
+
+def test_warmup_decay_schedule():
+    from e2t.transformer import warmup_decay
+    f = [warmup_decay(s, warmup=10, total=100) for s in range(100)]
+    assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(f[10:], f[11:])) and f[-1] < 0.01
+
+
+def test_checkpoint_job_quick_trains_evaluates_and_reloads(tmp_path):
+    import json
+
+    from e2t import transformer
+    from e2t.data.text import number_task
+
+    card = transformer.checkpoint_job(quick=True, directory=tmp_path)
+    saved = json.loads((tmp_path / "transformer_numbers.json").read_text())
+    assert saved["steps"] == 5 and set(saved["metrics"]["exact_match_by_bucket"]) >= {"1-5", "6-10"}
+    assert 0.0 <= card["metrics"]["beam4_exact_match_upto10"] <= 1.0
+    model, loaded = transformer.load_transformer(number_task(), directory=tmp_path)
+    assert loaded["config"] == saved["config"] and not model.training
+    with pytest.raises(ValueError, match="directory"):
+        transformer.checkpoint_job(quick=True)
+
+
+def test_translator_greedy_and_beam_agree_with_and_without_cache():
+    from e2t.data.text import number_task
+    from e2t.transformer import task_config, translator
+
+    task = number_task()
+    torch.manual_seed(0)
+    model = make_transformer(task_config(task, d_model=16, num_heads=2, num_encoder_layers=1,
+                                         num_decoder_layers=1, d_ff=32)).eval()
+    examples = list(task.test[:6])
+    a = translator(model, task, max_len=12)(examples)
+    b = translator(model, task, max_len=12, cache=False)(examples)
+    c = translator(model, task, max_len=12, beam_size=1)(examples)
+    assert a == b == c and len(a) == 6
+    assert all(len(x) <= 12 for x in translator(model, task, beam_size=3, max_len=12)(examples))

@@ -298,7 +298,7 @@ def evaluate_bert(model: TinyLM, *, count: int = 5, limit: int | None = None) ->
 
 GPT_CONFIG = LMConfig(causal=True)
 BERT_CONFIG = LMConfig(causal=False)
-TRAINING = {"gpt": {"steps": 3000, "lr": 3e-3, "batch_size": 64}, "bert": {"steps": 3000, "lr": 3e-3, "batch_size": 64}}
+TRAINING = {"gpt": {"steps": 1500, "lr": 3e-3, "batch_size": 64}, "bert": {"steps": 2500, "lr": 3e-3, "batch_size": 64}}
 
 
 def train_lm(kind: str, *, steps: int | None = None, seed: int = 0, max_seconds: float | None = None,
