@@ -11,6 +11,7 @@ Introduced in: chapter 3.
 from __future__ import annotations
 
 import functools
+import textwrap
 from collections.abc import Sequence
 
 import matplotlib.pyplot as plt
@@ -33,7 +34,8 @@ def plot_alignment(item: Alignment, *, ax: plt.Axes | None = None, title: str | 
         _, ax = plt.subplots(figsize=(0.42 * w.shape[1] + 1.6, 0.34 * w.shape[0] + 1.4))
     if title is None:
         mark = "correct" if item.correct else f"wrong; reference: {german_detokenize(item.example.tgt)}"
-        title = f"{item.example.value:,}  ->  {german_detokenize(item.output)}  ({mark})"
+        width = max(30, int(5 * w.shape[1]))  # characters that fit above the matrix
+        title = textwrap.fill(f"{item.example.value:,} -> {german_detokenize(item.output)} ({mark})", width)
     heatmap(w, x_labels=list(item.example.src), y_labels=item.rows, ax=ax, cmap="gray", vmin=0.0, vmax=1.0,
             cbar=cbar, xlabel="source (English)", ylabel="output (German)")
     ax.set_title(title, fontsize=9)
