@@ -522,6 +522,7 @@ def checkpoint_job(*, quick: bool = False, directory: str | Path | None = None,
     """
     if quick and directory is None:
         raise ValueError("quick=True must write to a directory (the tests pass a temporary one)")
+    torch.set_num_threads(1)  # as in every run, so the card's "machine" line tells the truth
     seeds = (0,) if quick else (0, 1, 2)
     command = ("python -m e2t.jobs ntm_model" if max_seconds is None else
                f"python -c 'from e2t.ntm_model import checkpoint_job; checkpoint_job(max_seconds={max_seconds})'")
