@@ -63,7 +63,10 @@ _INDEX = {w: i for i, w in enumerate(WORDS)}
 
 
 def encode(tokens: list[str]) -> list[int]:
-    """Token strings -> ids (raises on a word outside ``WORDS``)."""
+    """Token strings -> ids (raises on a word outside ``WORDS``).
+
+    Introduced in: chapter 6.
+    """
     unknown = [t for t in tokens if t not in _INDEX]
     if unknown:
         raise ValueError(f"tokens {unknown[:5]} are not in the vocabulary")
@@ -71,7 +74,10 @@ def encode(tokens: list[str]) -> list[int]:
 
 
 def decode(ids) -> list[str]:
-    """Ids -> token strings, dropping padding."""
+    """Ids -> token strings, dropping padding.
+
+    Introduced in: chapter 6.
+    """
     return [WORDS[i] for i in ids if i != PAD]
 
 
@@ -89,7 +95,10 @@ def counting_run(start: int, count: int) -> list[str]:
 
 
 def held_out(start: int) -> bool:
-    """Runs starting at a multiple of 7 are held out for evaluation; the others are for training."""
+    """Runs starting at a multiple of 7 are held out for evaluation; the others are for training.
+
+    Introduced in: chapter 6.
+    """
     return start % 7 == 0
 
 
@@ -208,7 +217,10 @@ def make_lm(config: LMConfig) -> TinyLM:
 
 
 def lm_loss(model: TinyLM, batch) -> torch.Tensor:
-    """Cross-entropy over the targets of ``lm_batches`` (padding and unchosen positions ignored)."""
+    """Cross-entropy over the targets of ``lm_batches`` (padding and unchosen positions ignored).
+
+    Introduced in: chapter 6.
+    """
     tokens, lengths, targets = batch
     logits = model(tokens, lengths)  # (B, L, V)
     return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=-100)
@@ -257,7 +269,10 @@ def fill_masks(model: TinyLM, tokens: list[str]) -> list[str]:
 
 
 def held_out_starts(count: int = 5, *, limit: int | None = None) -> list[int]:
-    """The held-out start values of runs of ``count`` numbers (every one, or ``limit`` spread evenly)."""
+    """The held-out start values of runs of ``count`` numbers (every one, or ``limit`` spread evenly).
+
+    Introduced in: chapter 6.
+    """
     starts = [s for s in range(1, 1000 - count + 1) if held_out(s)]
     if limit is not None and limit < len(starts):
         starts = starts[:: len(starts) // limit][:limit]
