@@ -30,7 +30,10 @@ Translate = Callable[[list[Example]], list[list[str]]]
 
 
 def bucket_label(bucket: tuple[int, int | None]) -> str:
-    """``(6, 10)`` -> ``"6-10"``, ``(21, None)`` -> ``"21+"``."""
+    """``(6, 10)`` -> ``"6-10"``, ``(21, None)`` -> ``"21+"``.
+
+    Introduced in: chapter 2.
+    """
     lo, hi = bucket
     return f"{lo}+" if hi is None else f"{lo}-{hi}"
 

@@ -151,7 +151,10 @@ def tokenize_english(text: str) -> tuple[str, ...]:
 
 
 def english_tokens(value: int) -> tuple[str, ...]:
-    """The English source tokens of ``value`` (``num2words(value)`` tokenized)."""
+    """The English source tokens of ``value`` (``num2words(value)`` tokenized).
+
+    Introduced in: chapter 2.
+    """
     _check_value(value)
     return tokenize_english(_cardinal(value, "en"))
 
@@ -183,7 +186,10 @@ def tokenize_german(text: str) -> tuple[str, ...]:
 
 
 def german_tokens(value: int) -> tuple[str, ...]:
-    """The German target tokens of ``value`` (``num2words(value, lang="de")`` split into morphemes)."""
+    """The German target tokens of ``value`` (``num2words(value, lang="de")`` split into morphemes).
+
+    Introduced in: chapter 2.
+    """
     _check_value(value)
     return tokenize_german(_cardinal(value, "de"))
 
@@ -251,7 +257,10 @@ class NumberTask:
 
 
 def make_examples(values: Iterable[int]) -> tuple[Example, ...]:
-    """``Example`` s for the given numbers."""
+    """``Example`` s for the given numbers.
+
+    Introduced in: chapter 2.
+    """
     return tuple(Example(v, english_tokens(v), german_tokens(v)) for v in values)
 
 
