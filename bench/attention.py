@@ -64,17 +64,33 @@ def time_pair(kind: str, *, B: int, L: int, D: int, H: int, min_run_time: float 
     return out
 
 
+def _status_kib(field: str) -> int:
+    for line in open("/proc/self/status", encoding="ascii"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    raise RuntimeError(f"/proc/self/status has no {field}")
+
+
 def _peak_memory_child(kind: str, impl: str, B: int, L: int, D: int, H: int) -> None:
     e2t.set_seed(0)
     fn = _step_fn(kind, impl, B, L, D, H)
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    fn()
-    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    print(json.dumps({"peak_kib": after - before}))
+    fn()  # warm-up: allocator pools and lazy initialisation are not counted
+    try:  # reset the peak resident set size (Linux), so the peak of this one call is measured
+        with open("/proc/self/clear_refs", "w", encoding="ascii") as f:
+            f.write("5")
+        before = _status_kib("VmRSS")
+        fn()
+        peak = _status_kib("VmHWM") - before
+    except OSError:  # no /proc: fall back to the growth of the process's lifetime peak
+        before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        fn()
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before
+    print(json.dumps({"peak_kib": peak}))
 
 
 def peak_memory(kind: str, *, B: int, L: int, D: int, H: int) -> dict:
-    """Peak resident memory growth (MiB) of one forward + backward, each implementation in a fresh process."""
+    """Peak resident memory above the starting point (MiB) of one forward + backward (after a warm-up call),
+    each implementation in a fresh process, read from Linux's VmHWM after resetting it."""
     out = {}
     for impl in ("e2t", "torch"):
         code = (f"from bench.attention import _peak_memory_child; "
