@@ -206,3 +206,15 @@ def beam_search(step: Step, state: Any, *, batch_size: int, bos: int, eos: int, 
     if return_scores:
         return out, scores.gather(1, best.unsqueeze(1)).squeeze(1).tolist()
     return out
+
+
+def decode(step: Step, state: Any, *, batch_size: int, bos: int, eos: int, max_len: int, beam_size: int = 1,
+           length_penalty: float = 1.0) -> list[list[int]]:
+    """Greedy decoding when ``beam_size == 1``, batched beam search otherwise; token ids without bos/eos.
+
+    Introduced in: chapter 2.
+    """
+    kw = dict(batch_size=batch_size, bos=bos, eos=eos, max_len=max_len)
+    if beam_size == 1:
+        return greedy_decode(step, state, **kw)
+    return beam_search(step, state, beam_size=beam_size, length_penalty=length_penalty, **kw)

@@ -35,7 +35,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 import e2t
 from e2t.attention import BahdanauAttention
 from e2t.data.text import Batch, Example, NumberTask, batches, collate, number_task
-from e2t.decoding import beam_search, greedy_decode
+from e2t.decoding import decode
 from e2t.scores import SCORE_NAMES, make_score
 
 __all__ = ["RNNsearchConfig", "RNNsearch", "make_rnnsearch", "rnnsearch_loss", "translator", "alignments",
@@ -186,10 +186,8 @@ class RNNsearch(nn.Module):
                   beam_size: int = 1, length_penalty: float = 1.0) -> list[list[int]]:
         """Decode greedily (``beam_size=1``) or with beam search; token ids without bos/eos."""
         state = self.encode(src, src_lengths)
-        kw = dict(batch_size=src.shape[0], bos=bos, eos=eos, max_len=max_len)
-        if beam_size == 1:
-            return greedy_decode(self.step, state, **kw)
-        return beam_search(self.step, state, beam_size=beam_size, length_penalty=length_penalty, **kw)
+        return decode(self.step, state, batch_size=src.shape[0], bos=bos, eos=eos, max_len=max_len,
+                      beam_size=beam_size, length_penalty=length_penalty)
 
 
 def make_rnnsearch(config: RNNsearchConfig, *, score: Callable | None = None) -> RNNsearch:

@@ -27,7 +27,7 @@ from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
 import e2t
 from e2t.data.text import Batch, Example, NumberTask, batches, collate, number_task
-from e2t.decoding import beam_search, greedy_decode
+from e2t.decoding import decode
 
 __all__ = ["CELLS", "Seq2SeqConfig", "Encoder", "Decoder", "Seq2Seq", "make_seq2seq", "seq2seq_loss",
            "translator", "TrainSettings", "train_seq2seq", "run_setting", "SETTINGS", "load_seq2seq",
@@ -194,10 +194,8 @@ class Seq2Seq(nn.Module):
                   beam_size: int = 1, length_penalty: float = 1.0) -> list[list[int]]:
         """Decode greedily (``beam_size=1``) or with beam search, from the encoder vector."""
         state = self.encode(src, src_lengths)
-        kw = dict(batch_size=src.shape[0], bos=bos, eos=eos, max_len=max_len)
-        if beam_size == 1:
-            return greedy_decode(self.decoder.step, state, **kw)
-        return beam_search(self.decoder.step, state, beam_size=beam_size, length_penalty=length_penalty, **kw)
+        return decode(self.decoder.step, state, batch_size=src.shape[0], bos=bos, eos=eos, max_len=max_len,
+                      beam_size=beam_size, length_penalty=length_penalty)
 
 
 def make_seq2seq(config: Seq2SeqConfig) -> Seq2Seq:

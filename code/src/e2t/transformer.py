@@ -539,7 +539,7 @@ def translator(model: Transformer, task, *, beam_size: int = 1, batch_size: int 
     Introduced in: chapter 6.
     """
     from .data.text import collate
-    from .decoding import beam_search, greedy_decode
+    from .decoding import decode
 
     def translate(examples):
         model.eval()
@@ -550,9 +550,8 @@ def translator(model: Transformer, task, *, beam_size: int = 1, batch_size: int 
             with torch.no_grad():
                 state = model.init_state(batch.src, batch.src_lengths, cache=cache)
             step = model.step if cache else model.step_without_cache
-            kw = dict(batch_size=len(batch), bos=task.tgt_vocab.bos, eos=task.tgt_vocab.eos, max_len=limit)
-            ids = greedy_decode(step, state, **kw) if beam_size == 1 else beam_search(step, state, beam_size=beam_size,
-                                                                                      **kw)
+            ids = decode(step, state, batch_size=len(batch), bos=task.tgt_vocab.bos, eos=task.tgt_vocab.eos,
+                         max_len=limit, beam_size=beam_size)
             out += [task.tgt_vocab.decode(seq) for seq in ids]
         return out
 
