@@ -1,0 +1,374 @@
+"""The book's synthesis: every architecture on the same two tasks, one table and one plot each.
+
+(a) Translation (the number task of chapter 2): the fixed-vector encoder-decoder, Bahdanau attention, Luong's global,
+local-m and local-p attention and the Transformer, all loaded from their shipped checkpoints and scored live on the
+same test examples (exact match by source-length bucket, BLEU), with parameters counted from the model, training
+wall time read from each card and decoding time measured here.
+(b) The copy task of chapter 5 with lengths beyond training: the LSTM, the NTM, the attention model and the
+Transformer of ``e2t.copy_models``, scored live on the same seeded sequences.
+
+Nothing here holds a result: the tables are built from the models, the cards and the evaluation runs passed in.
+
+Introduced in: chapter 7.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from torch import nn
+
+from .evaluation import DEFAULT_BUCKETS, bucket_label, evaluate
+
+__all__ = ["ModelSpec", "Loaded", "TRANSLATION_MODELS", "COPY_MODELS", "COPY_TRAIN_LENGTHS", "COPY_LENGTHS",
+           "count_parameters", "card_note", "load_translators", "evaluate_translators", "decode_ms_per_sentence",
+           "translation_table", "load_copy_models", "evaluate_copy_models", "copy_table", "plot_translation",
+           "plot_copy", "code_map", "code_map_markdown"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """One shipped checkpoint of the synthesis: its row label, checkpoint name and the chapter of its architecture.
+
+    Introduced in: chapter 7.
+    """
+
+    label: str
+    checkpoint: str
+    chapter: int
+
+
+@dataclass(frozen=True)
+class Loaded:
+    """A loaded checkpoint: its spec, the model, its card and (translation models) a ``translate_fn``.
+
+    Introduced in: chapter 7.
+    """
+
+    spec: ModelSpec
+    model: nn.Module
+    card: dict[str, Any]
+    translate: Callable | None = None
+
+
+#: The translation models, in the book's order.
+TRANSLATION_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("fixed vector (GRU)", "seq2seq_gru", 2),
+    ModelSpec("Bahdanau (RNNsearch)", "rnnsearch", 3),
+    ModelSpec("Luong global", "ch4_luong_global", 4),
+    ModelSpec("Luong local-m", "ch4_luong_local_m", 4),
+    ModelSpec("Luong local-p", "ch4_luong_local_p", 4),
+    ModelSpec("Transformer", "transformer_numbers", 6),
+)
+
+#: The copy-task models (``chapter`` = where the architecture is introduced).
+COPY_MODELS: tuple[ModelSpec, ...] = (
+    ModelSpec("LSTM", "lstm_copy", 5),
+    ModelSpec("NTM", "ntm_copy", 5),
+    ModelSpec("attention (Bahdanau)", "attention_copy", 3),
+    ModelSpec("Transformer", "transformer_copy", 6),
+)
+
+#: Lengths the copy models were trained on (inclusive) and the lengths the synthesis tests: 1/2x, 1x, 2x, 4x.
+COPY_TRAIN_LENGTHS = (1, 20)
+COPY_LENGTHS = (10, 20, 40, 80)
+
+
+def _select(specs: Sequence[ModelSpec], names: Sequence[str] | None) -> list[ModelSpec]:
+    if names is None:
+        return list(specs)
+    if isinstance(names, str):
+        raise ValueError(f"names must be a sequence of checkpoint names, got the string {names!r}")
+    known = {s.checkpoint: s for s in specs}
+    unknown = [n for n in names if n not in known]
+    if unknown:
+        raise ValueError(f"names: unknown model(s) {unknown}; choose from {sorted(known)}")
+    if not names:
+        raise ValueError("names is empty")
+    return [known[n] for n in names]
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters of ``model``.
+
+    Introduced in: chapter 7.
+    """
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)
+
+
+def card_note(card: Mapping[str, Any]) -> str:
+    """The card's remark on how its timings were taken (``note`` or ``timing_note``), or ``""``.
+
+    Introduced in: chapter 7.
+    """
+    return str(card.get("note") or card.get("timing_note") or "")
+
+
+# ---------------------------------------------------------------------------------------------- (a) translation
+
+def _load_translation(spec: ModelSpec, task, directory) -> Loaded:
+    from . import local_attention, rnnsearch, seq2seq, transformer
+
+    name = spec.checkpoint
+    if name.startswith("seq2seq"):
+        model, card = seq2seq.load_seq2seq(name, directory=directory)
+        return Loaded(spec, model, card, seq2seq.translator(model, task))
+    if name == "rnnsearch":
+        model, card = rnnsearch.load_rnnsearch(name, directory=directory)
+        return Loaded(spec, model, card, rnnsearch.translator(model, task))
+    if name.startswith("ch4_luong_"):
+        mode = name.removeprefix("ch4_luong_").replace("_", "-")
+        model, card = local_attention.load_luong(mode, task=task, directory=directory)
+        return Loaded(spec, model, card, local_attention.translator(model, task))
+    model, card = transformer.load_transformer(task, name, directory=directory)
+    return Loaded(spec, model, card, transformer.translator(model, task))
+
+
+def load_translators(task, *, names: Sequence[str] | None = None, directory=None) -> dict[str, Loaded]:
+    """Load the shipped translation checkpoints (all of ``TRANSLATION_MODELS``, or the checkpoint ``names``), each
+    with a greedy ``translate_fn`` for ``e2t.evaluation.evaluate``; keyed by row label.
+
+    Introduced in: chapter 7.
+    """
+    return {s.label: _load_translation(s, task, directory) for s in _select(TRANSLATION_MODELS, names)}
+
+
+def evaluate_translators(loaded: Mapping[str, Loaded], examples: Sequence) -> dict[str, dict[str, Any]]:
+    """``e2t.evaluation.evaluate`` of every loaded model on the same ``examples`` (exact match, token accuracy and
+    BLEU, overall and by source-length bucket).
+
+    Introduced in: chapter 7.
+    """
+    examples = list(examples)
+    if not examples:
+        raise ValueError("examples is empty")
+    return {label: evaluate(m.translate, examples) for label, m in loaded.items()}
+
+
+def decode_ms_per_sentence(loaded: Mapping[str, Loaded], examples: Sequence, *, repeats: int = 3) -> dict[str, float]:
+    """Greedy decoding time in milliseconds per sentence (the translators' own batching), the median of ``repeats``
+    runs over ``examples`` timed with ``time.perf_counter``.
+
+    Introduced in: chapter 7.
+    """
+    examples = list(examples)
+    if not examples:
+        raise ValueError("examples is empty")
+    if repeats < 1:
+        raise ValueError(f"repeats must be >= 1, got {repeats}")
+    out = {}
+    for label, m in loaded.items():
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            m.translate(examples)
+            times.append(time.perf_counter() - start)
+        out[label] = 1000.0 * statistics.median(times) / len(examples)
+    return out
+
+
+def _check_keys(loaded: Mapping[str, Any], results: Mapping[str, Any], name: str) -> None:
+    if set(loaded) != set(results):
+        raise ValueError(f"{name} has models {sorted(results)} but loaded has {sorted(loaded)}")
+
+
+def translation_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[str, Any]], *,
+                      decode_ms: Mapping[str, float] | None = None, digits: int = 3):
+    """One row per model: chapter, exact match per source-length bucket and overall, BLEU (0-1), parameters
+    (counted), training steps and wall time (from the card), decoding ms per sentence (if given), the card's note.
+
+    Introduced in: chapter 7.
+    """
+    import pandas as pd
+
+    _check_keys(loaded, results, "results")
+    if decode_ms is not None:
+        _check_keys(loaded, decode_ms, "decode_ms")
+    rows = {}
+    for label, m in loaded.items():
+        res = results[label]
+        row: dict[str, Any] = {"chapter": m.spec.chapter}
+        for bucket, scores in res["by_bucket"].items():
+            row[f"EM {bucket}"] = round(scores["exact_match"], digits)
+        row["EM all"] = round(res["overall"]["exact_match"], digits)
+        row["BLEU"] = round(res["overall"]["bleu"], digits)
+        row["parameters"] = count_parameters(m.model)
+        row["train steps (card)"] = m.card.get("steps")
+        row["train wall s (card)"] = m.card.get("wall_time_s")
+        if decode_ms is not None:
+            row["decode ms/sentence"] = round(decode_ms[label], 2)
+        row["card note"] = card_note(m.card) or "–"
+        rows[label] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ---------------------------------------------------------------------------------------------- (b) the copy task
+
+def _load_copy(spec: ModelSpec, directory) -> Loaded:
+    from . import copy_models, ntm_model
+    from .checkpoints import load_checkpoint, read_card
+
+    builders = {"lstm_copy": (ntm_model.make_lstm, ntm_model.LSTMConfig),
+                "ntm_copy": (ntm_model.make_ntm, ntm_model.NTMConfig),
+                "attention_copy": (copy_models.make_attention_copy, copy_models.AttentionCopyConfig),
+                "transformer_copy": (copy_models.make_transformer_copy, copy_models.TransformerCopyConfig)}
+    make, config_cls = builders[spec.checkpoint]
+    card = read_card(spec.checkpoint, directory=directory)
+    model = make(config_cls(**card["config"]))
+    load_checkpoint(model, spec.checkpoint, directory=directory)
+    return Loaded(spec, model.eval(), card)
+
+
+def load_copy_models(*, names: Sequence[str] | None = None, directory=None) -> dict[str, Loaded]:
+    """Load the shipped copy-task checkpoints (all of ``COPY_MODELS``, or the checkpoint ``names``); keyed by label.
+
+    Introduced in: chapter 7.
+    """
+    return {s.label: _load_copy(s, directory) for s in _select(COPY_MODELS, names)}
+
+
+def evaluate_copy_models(loaded: Mapping[str, Loaded], *, lengths: Sequence[int] = COPY_LENGTHS,
+                         sequences: int = 100, seed: int = 2027) -> dict[str, dict[int, float]]:
+    """Bit error rate (wrong bits / all bits, outputs thresholded at 1/2) of every model at each length, on the same
+    seeded sequences for every model (``e2t.ntm_model.evaluate_copy``).
+
+    Shapes: each length L feeds inputs (sequences, 2L + 1, 9) and scores the last L outputs (sequences, L, 8).
+
+    Introduced in: chapter 7.
+    """
+    from .ntm_model import evaluate_copy
+
+    lengths = list(lengths)
+    if not lengths or any(int(L) != L or L < 1 for L in lengths):
+        raise ValueError(f"lengths must be positive integers, got {lengths}")
+    if sequences < 1:
+        raise ValueError(f"sequences must be >= 1, got {sequences}")
+    return {label: {L: r["bit_error_rate"] for L, r in
+                    evaluate_copy(m.model, lengths=lengths, sequences=sequences, seed=seed).items()}
+            for label, m in loaded.items()}
+
+
+def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, float]], *, digits: int = 3):
+    """One row per model: chapter, bit error rate at each length, parameters (counted), training sequences and wall
+    time (from the card), the card's note.
+
+    Introduced in: chapter 7.
+    """
+    import pandas as pd
+
+    _check_keys(loaded, results, "results")
+    rows = {}
+    for label, m in loaded.items():
+        row: dict[str, Any] = {"chapter": m.spec.chapter}
+        for L, ber in results[label].items():
+            row[f"BER L={L}"] = round(ber, digits)
+        row["parameters"] = count_parameters(m.model)
+        row["train sequences (card)"] = m.card.get("sequences_seen", m.card.get("sequences"))
+        row["train wall s (card)"] = m.card.get("wall_time_s")
+        row["card note"] = card_note(m.card) or "–"
+        rows[label] = row
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
+# ---------------------------------------------------------------------------------------------- plots
+
+def plot_translation(results: Mapping[str, Mapping[str, Any]], *, ax=None):
+    """Exact match by source-length bucket, one line per model; returns the figure.
+
+    Introduced in: chapter 7.
+    """
+    import matplotlib.pyplot as plt
+
+    if not results:
+        raise ValueError("results is empty")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.6))
+    labels = [bucket_label(b) for b in DEFAULT_BUCKETS]
+    for name, res in results.items():
+        ax.plot(labels, [res["by_bucket"][b]["exact_match"] for b in labels], marker="o", label=name)
+    ax.set_xlabel("English source length (words)")
+    ax.set_ylabel("exact match")
+    ax.set_ylim(-0.02, 1.02)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title("translation: exact match by source length")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+def plot_copy(results: Mapping[str, Mapping[int, float]], *, train_lengths: tuple[int, int] = COPY_TRAIN_LENGTHS,
+              ax=None):
+    """Bit error rate against sequence length (log-2 axis), one line per model, the training lengths shaded and
+    chance (0.5) dashed; returns the figure.
+
+    Introduced in: chapter 7.
+    """
+    import matplotlib.pyplot as plt
+
+    if not results:
+        raise ValueError("results is empty")
+    lo, hi = train_lengths
+    if not 1 <= lo <= hi:
+        raise ValueError(f"train_lengths must be (lo, hi) with 1 <= lo <= hi, got {train_lengths}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(8, 3.6))
+    lengths = sorted({L for r in results.values() for L in r})
+    ax.axvspan(min(lo, lengths[0]) / 1.2, hi, color="0.85", label=f"training lengths {lo}-{hi}")
+    ax.axhline(0.5, color="0.4", ls="--", lw=1, label="chance (0.5)")
+    for name, res in results.items():
+        xs = sorted(res)
+        ax.plot(xs, [res[L] for L in xs], marker="o", label=name)
+    ax.set_xscale("log", base=2)
+    ax.set_xticks(lengths, [str(L) for L in lengths])
+    ax.set_xlim(lengths[0] / 1.2, lengths[-1] * 1.2)
+    ax.set_ylim(-0.02, 0.55)
+    ax.set_xlabel("sequence length")
+    ax.set_ylabel("bit error rate")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.set_title("copy task: errors beyond the training lengths")
+    ax.figure.tight_layout()
+    return ax.figure
+
+
+# ---------------------------------------------------------------------------------------------- the code map
+
+def code_map() -> list[dict[str, str]]:
+    """The source document's sections mapped to the package, read from it (``e2t.catalog``): one row per chapter
+    and module, with the seed's section headings of that chapter and the module's public functions and classes.
+
+    Introduced in: chapter 7.
+    """
+    from .catalog import SEED_SECTIONS, catalog
+
+    entries = catalog()
+    rows = []
+    for chapter, sections in SEED_SECTIONS.items():
+        modules: dict[str, list[str]] = {}
+        for e in entries:
+            if e.chapter == chapter:
+                modules.setdefault(e.module, []).append(e.name)
+        for module, names in modules.items():
+            rows.append({"chapter": "preface" if chapter == 0 else str(chapter), "sections": " · ".join(sections),
+                         "module": f"e2t.{module}", "objects": ", ".join(names)})
+    return rows
+
+
+def code_map_markdown() -> str:
+    """``code_map()`` as a Markdown table (the seed's headings once per chapter).
+
+    Introduced in: chapter 7.
+    """
+    lines = ["| chapter | seed sections | module | functions and classes |", "|---|---|---|---|"]
+    previous = None
+    for row in code_map():
+        first = row["chapter"] != previous
+        previous = row["chapter"]
+        objects = ", ".join(f"`{n}`" for n in row["objects"].split(", "))
+        lines.append(f"| {row['chapter'] if first else ''} | {row['sections'] if first else ''} | "
+                     f"`{row['module']}` | {objects} |")
+    return "\n".join(lines)

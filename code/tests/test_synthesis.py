@@ -1,0 +1,139 @@
+"""The synthesis of chapter 7: tables and plots built from the shipped checkpoints and live evaluations."""
+
+import importlib
+
+import matplotlib
+import pytest
+import torch
+
+matplotlib.use("Agg")
+
+from e2t import synthesis as sy  # noqa: E402
+from e2t.catalog import SEED_SECTIONS  # noqa: E402
+from e2t.data.text import number_task  # noqa: E402
+from e2t.evaluation import DEFAULT_BUCKETS, bucket_label  # noqa: E402
+
+BUCKETS = [bucket_label(b) for b in DEFAULT_BUCKETS]
+
+
+@pytest.fixture(scope="module")
+def task():
+    return number_task()
+
+
+@pytest.fixture(scope="module")
+def translators(task):
+    return sy.load_translators(task)
+
+
+def test_every_translation_model_loads_with_its_cards_parameter_count(translators):
+    assert list(translators) == [s.label for s in sy.TRANSLATION_MODELS]
+    for label, m in translators.items():
+        assert sy.count_parameters(m.model) == m.card["parameters"], label
+        assert m.card["name"] == m.spec.checkpoint
+
+
+def test_tiny_evaluation_gives_one_row_per_model_and_scores_in_range(task, translators):
+    examples = list(task.test)[:5]
+    results = sy.evaluate_translators(translators, examples)
+    ms = sy.decode_ms_per_sentence(translators, examples, repeats=1)
+    table = sy.translation_table(translators, results, decode_ms=ms)
+    assert list(table.index) == list(translators)
+    for col in [f"EM {b}" for b in BUCKETS] + ["EM all", "BLEU", "parameters", "train steps (card)",
+                                                "train wall s (card)", "decode ms/sentence", "card note"]:
+        assert col in table.columns, col
+    assert table["EM all"].between(0, 1).all() and table["BLEU"].between(0, 1).all()
+    assert (table["decode ms/sentence"] > 0).all()
+    assert all(r["overall"]["n"] == 5 for r in results.values())
+    assert "decode ms/sentence" not in sy.translation_table(translators, results).columns
+
+
+def test_a_perfect_translator_scores_one_and_a_silent_one_zero(task, translators):
+    examples = list(task.test)[:20]
+    spec = sy.ModelSpec("oracle", "none", 0)
+    model = next(iter(translators.values())).model
+    loaded = {"oracle": sy.Loaded(spec, model, {}, lambda exs: [list(e.tgt) for e in exs]),
+              "silent": sy.Loaded(spec, model, {}, lambda exs: [[] for _ in exs])}
+    results = sy.evaluate_translators(loaded, examples)
+    assert results["oracle"]["overall"]["exact_match"] == 1.0
+    assert results["silent"]["overall"]["exact_match"] == 0.0
+    table = sy.translation_table(loaded, results)
+    assert table.loc["oracle", "card note"] == "–" and table.loc["oracle", "train wall s (card)"] is None
+
+
+def test_bad_arguments_name_the_argument(task, translators):
+    with pytest.raises(ValueError, match="names"):
+        sy.load_translators(task, names=["no_such_model"])
+    with pytest.raises(ValueError, match="names"):
+        sy.load_copy_models(names="ntm_copy")
+    with pytest.raises(ValueError, match="repeats"):
+        sy.decode_ms_per_sentence(translators, list(task.test)[:2], repeats=0)
+    with pytest.raises(ValueError, match="examples"):
+        sy.evaluate_translators(translators, [])
+    results = sy.evaluate_translators(translators, list(task.test)[:2])
+    results.pop(next(iter(results)))
+    with pytest.raises(ValueError, match="results"):
+        sy.translation_table(translators, results)
+
+
+def test_a_subset_by_checkpoint_name(task):
+    loaded = sy.load_translators(task, names=["ch4_luong_local_p", "seq2seq_gru"])
+    assert list(loaded) == ["Luong local-p", "fixed vector (GRU)"]
+
+
+def test_copy_models_tiny_evaluation_and_table():
+    loaded = sy.load_copy_models(names=["lstm_copy", "transformer_copy"])
+    assert list(loaded) == ["LSTM", "Transformer"]
+    results = sy.evaluate_copy_models(loaded, lengths=(3, 6), sequences=4)
+    assert all(set(r) == {3, 6} and all(0.0 <= v <= 1.0 for v in r.values()) for r in results.values())
+    again = sy.evaluate_copy_models(loaded, lengths=(3, 6), sequences=4)
+    assert again == results  # the same seeded sequences every time
+    table = sy.copy_table(loaded, results)
+    assert list(table.index) == ["LSTM", "Transformer"]
+    assert {"BER L=3", "BER L=6", "parameters", "train sequences (card)", "train wall s (card)"} <= set(table.columns)
+    assert (table["train sequences (card)"] > 0).all()
+    with pytest.raises(ValueError, match="lengths"):
+        sy.evaluate_copy_models(loaded, lengths=(0, 4))
+    with pytest.raises(ValueError, match="sequences"):
+        sy.evaluate_copy_models(loaded, sequences=0)
+
+
+def test_every_copy_model_loads():
+    loaded = sy.load_copy_models()
+    assert [m.spec.checkpoint for m in loaded.values()] == [s.checkpoint for s in sy.COPY_MODELS]
+    for m in loaded.values():
+        out = m.model(torch.zeros(1, 5, 9))
+        assert out.shape[-1] == 8
+
+
+def test_plots_draw_one_line_per_model():
+    by_bucket = {b: {"exact_match": 0.5} for b in BUCKETS}
+    fig = sy.plot_translation({"a": {"by_bucket": by_bucket}, "b": {"by_bucket": by_bucket}})
+    assert len(fig.axes[0].lines) == 2
+    fig = sy.plot_copy({"a": {10: 0.0, 40: 0.2}, "b": {10: 0.1, 40: 0.4}, "c": {10: 0.0, 40: 0.0}})
+    ax = fig.axes[0]
+    assert len(ax.lines) == 3 + 1  # three models and the chance line
+    assert len(ax.patches) == 1  # the shaded training range
+    with pytest.raises(ValueError, match="train_lengths"):
+        sy.plot_copy({"a": {10: 0.0}}, train_lengths=(20, 1))
+    with pytest.raises(ValueError, match="results"):
+        sy.plot_translation({})
+
+
+def test_card_note_reads_either_key():
+    assert sy.card_note({"note": "shared"}) == "shared"
+    assert sy.card_note({"timing_note": "inflated"}) == "inflated"
+    assert sy.card_note({}) == ""
+
+
+def test_code_map_covers_every_chapter_and_names_real_objects():
+    rows = sy.code_map()
+    chapters = {r["chapter"] for r in rows}
+    assert chapters == {"preface" if c == 0 else str(c) for c in SEED_SECTIONS}
+    for row in rows:
+        module = importlib.import_module(row["module"])
+        for name in row["objects"].split(", "):
+            assert hasattr(module, name), f"{row['module']}.{name}"
+    assert any(r["module"] == "e2t.synthesis" and "code_map" in r["objects"] for r in rows if r["chapter"] == "7")
+    table = sy.code_map_markdown().splitlines()
+    assert len(table) == len(rows) + 2 and table[0].startswith("| chapter | seed sections")
