@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import torch
 
 from .checks import check_tensor
-from .widgets import Explorer, explore, slider
+from .widgets import Explorer, Painter, explore, slider
 
 #: The score vector the preface uses.
 EXAMPLE_SCORES = (2.0, 1.0, 0.5, 0.1, -0.5, -1.0)
@@ -57,28 +56,46 @@ def softmax_jacobian_norm(z: torch.Tensor, tau: float) -> torch.Tensor:
     return torch.linalg.matrix_norm(jacobian)
 
 
+class _TemperaturePainter(Painter):
+    figsize = (4.8, 2.6)
+
+    def __init__(self, scores: Sequence[float] = EXAMPLE_SCORES):
+        self.scores = tuple(float(v) for v in scores)
+        super().__init__()
+
+    def build(self, fig):
+        n = len(self.scores)
+        ax = fig.add_subplot()
+        self.bars = self.dynamic(*ax.bar(range(n), [0.0] * n, color="tab:blue"))
+        ax.set_ylim(0, 1.02)
+        ax.set_xticks(range(n), [f"z={s:g}" for s in self.scores], fontsize=8)
+        ax.set_ylabel("weight")
+        self.title = self.dynamic(ax.set_title(" ", fontsize=8, y=1.0))
+        fig.subplots_adjust(left=0.12, right=0.98, bottom=0.11, top=0.9)
+
+    def update(self, tau):
+        z = torch.tensor(self.scores, dtype=torch.float64)
+        p = softmax_with_temperature(z, tau)
+        for bar, h in zip(self.bars, p.tolist()):
+            bar.set_height(h)
+        self.title.set_text(f"τ = {tau:g}: max weight {p.max():.2f}, entropy {entropy(p):.2f} nats, "
+                            f"‖∂p/∂z‖ = {softmax_jacobian_norm(z, tau):.2f}")
+
+
 def draw_temperature(tau: float, scores: Sequence[float] = EXAMPLE_SCORES):
     """The preface's figure: the softmax weights at temperature ``tau``, with their entropy and gradient norm.
 
     Introduced in: the preface.
     """
-    z = torch.tensor(scores, dtype=torch.float64)
-    p = softmax_with_temperature(z, tau)
-    fig, ax = plt.subplots(figsize=(4.8, 2.6))
-    ax.bar(range(len(scores)), p.numpy(), color="tab:blue")
-    ax.set_ylim(0, 1.02)
-    ax.set_xticks(range(len(scores)), [f"z={s:g}" for s in scores], fontsize=8)
-    ax.set_ylabel("weight")
-    ax.set_title(f"τ = {tau:g}: max weight {p.max():.2f}, entropy {entropy(p):.2f} nats, "
-                 f"‖∂p/∂z‖ = {softmax_jacobian_norm(z, tau):.2f}", fontsize=8)
-    fig.tight_layout()
-    return fig
+    return _TemperaturePainter(scores).figure(tau=tau)
 
 
 def temperature_explorer() -> Explorer:
     """The preface's widget: one slider for the temperature, live and as a static twin.
 
+    Each move recomputes the softmax and redraws the bars and the title over the figure's fixed part.
+
     Introduced in: the preface.
     """
-    return explore(draw_temperature, slider("tau", TEMPERATURES, value=1.0, label="temperature τ"),
+    return explore(_TemperaturePainter(), slider("tau", TEMPERATURES, value=1.0, label="temperature τ"),
                    title="Softmax with a temperature")
