@@ -1,11 +1,13 @@
-"""e2t.score_study: the six-score / three-attention study runs end to end and its table reads the card."""
+"""e2t.score_study: the six-score (RNNsearch) / three-attention (Luong) study runs end to end and its tables read
+the card."""
 
 import json
 
 import pytest
 
 import e2t
-from e2t.score_study import checkpoint_job, load_study, mean_exact_match, results_table, settings
+from e2t.score_study import (checkpoint_job, load_study, mean_exact_match, results_table, run_one, settings,
+                             train_rnnsearch_study)
 from e2t.scores import SCORE_NAMES
 
 
@@ -14,10 +16,25 @@ def _one_thread():
     e2t.set_seed(0)
 
 
-def test_settings_cover_six_scores_and_three_modes():
-    pairs = settings()
-    assert [s for m, s in pairs if m == "global"] == list(SCORE_NAMES)
-    assert {m for m, _ in pairs} == {"global", "local-m", "local-p"}
+def test_settings_cover_six_scores_on_rnnsearch_and_three_modes_on_luong():
+    triples = settings()
+    assert [s for d, m, s in triples if d == "rnnsearch"] == list(SCORE_NAMES)
+    assert {m for d, m, _ in triples if d == "rnnsearch"} == {"global"}
+    assert [m for d, m, s in triples if d == "luong"] == ["global", "local-m", "local-p"]
+    assert {s for d, _, s in triples if d == "luong"} == {"general"}
+
+
+def test_the_scores_part_trains_chapter_3s_rnnsearch():
+    from e2t.rnnsearch import RNNsearch
+
+    model, history = train_rnnsearch_study(score="location", seed=0, steps=2)
+    assert isinstance(model, RNNsearch) and model.config.score == "location" and len(history.steps) == 2
+    with pytest.raises(ValueError, match="score"):
+        train_rnnsearch_study(score="bilinear", seed=0, steps=1)
+    with pytest.raises(ValueError, match="decoder"):
+        run_one("lstm", "global", "dot", 0, steps=1)
+    with pytest.raises(ValueError, match="mode"):
+        run_one("rnnsearch", "local-m", "dot", 0, steps=1)
 
 
 def test_quick_job_writes_a_card_the_tables_read(tmp_path):
@@ -31,10 +48,15 @@ def test_quick_job_writes_a_card_the_tables_read(tmp_path):
     assert list(table.index) == list(SCORE_NAMES)
     # the location score has the extra W_a rows, the parameter-free scores add nothing to the dot model
     assert table.loc["dot", "parameters"] == table.loc["cosine", "parameters"] < table.loc["general", "parameters"]
-    modes = results_table(card, modes=("global", "local-m", "local-p"), by="mode")
+    modes = results_table(card, part="reach")
     assert list(modes.index) == ["global", "local-m", "local-p"]
     assert 0.0 <= mean_exact_match(card, "local-p", "general", long=True) <= 1.0
+    # global + general is in both parts; the default picks Luong's, the argument picks either
+    assert mean_exact_match(card, "global", "general") == mean_exact_match(card, "global", "general", decoder="luong")
+    assert 0.0 <= mean_exact_match(card, "global", "general", decoder="rnnsearch") <= 1.0
     with pytest.raises(ValueError, match="no runs"):
         mean_exact_match(card, "local-p", "dot")
+    with pytest.raises(ValueError, match="part"):
+        results_table(card, part="both")
     with pytest.raises(ValueError, match="directory"):
         checkpoint_job(quick=True)

@@ -1,19 +1,21 @@
 """One decoder, six scores (and three attentions): chapter 4's training study on the book's number task.
 
-Every run trains the same attentional encoder-decoder (``e2t.local_attention.LuongTranslator``: a bidirectional GRU
-encoder, a GRU decoder whose state $h_t$ queries the encoder states) with the same data order, optimiser and number
-of steps; only the alignment score (one of ``e2t.scores.SCORE_NAMES``) or the attention's reach (global, local-m,
-local-p; ``e2t.local_attention.MODES``) changes. Each run is scored on the whole test split with greedy decoding:
-exact match overall, on long sources (``LONG`` words or more) and by source-length bucket; the card also records
-the parameter count and the milliseconds per training step.
+The study has two parts, each with 3 seeds and the same data order, optimiser (Adam, cosine-decayed learning rate,
+gradient norm clipped at 1) and number of steps for every run:
+
+- **scores**: chapter 3's RNNsearch (``e2t.rnnsearch``: a bidirectional GRU encoder, a GRU decoder whose previous
+  state $s_{t-1}$ queries the encoder states and whose context $c_t$ feeds the next state) trained with each of the
+  six alignment scores of ``e2t.scores.SCORE_NAMES``; only the score changes;
+- **reach**: Luong's decoder (``e2t.local_attention.LuongTranslator``, the current state $h_t$ is the query) with
+  the general score and global, local-m or local-p attention (``e2t.local_attention.MODES``); only the reach
+  changes.
+
+Each run is scored on the first ``N_TEST`` numbers of the test split with greedy decoding: exact match overall, on
+long sources (``LONG`` words or more) and by source-length bucket; the card also records the parameter count and
+the milliseconds per training step.
 
 Results are a card only (``data/checkpoints/ch4_score_study.json``, no weights): ``checkpoint_job`` writes it and
 ``load_study`` / ``results_table`` read it.
-
-Why this decoder and not chapter 3's RNNsearch: Luong's decoder attends with the *current* state $h_t$, so under
-teacher forcing all target steps run at once, several times faster on a CPU than RNNsearch's step-by-step loop (18+
-trainings have to fit the machine); and the scores of the table's Luong rows (location, general, dot) are defined
-with $h_t$ in the first place.
 
 Introduced in: chapter 4.
 """
@@ -29,11 +31,12 @@ from pathlib import Path
 from typing import Any
 
 from .data.text import NumberTask, number_task
-from .local_attention import MODES, train_luong, translator
+from .local_attention import MODES, train_luong
+from .local_attention import translator as luong_translator
 from .scores import SCORE_NAMES
 
-__all__ = ["SEEDS", "STEPS", "LONG", "CARD", "run_one", "settings", "checkpoint_job", "load_study",
-           "results_table", "mean_exact_match"]
+__all__ = ["SEEDS", "STEPS", "LONG", "CARD", "DECODERS", "RNNSEARCH_SIZES", "study_config", "train_rnnsearch_study",
+           "run_one", "settings", "checkpoint_job", "load_study", "results_table", "mean_exact_match"]
 
 #: The study's seeds, steps and the shortest source counted as "long".
 SEEDS = (0, 1, 2)
@@ -43,20 +46,65 @@ LONG = 16
 N_TEST = 1000
 #: The card's name in ``data/checkpoints``.
 CARD = "ch4_score_study"
+#: The two decoders: chapter 3's RNNsearch (the scores part) and Luong's (the reach part).
+DECODERS = ("rnnsearch", "luong")
+#: RNNsearch's widths in the study: chapter 3's model at half its width, about Luong's decoder's size.
+RNNSEARCH_SIZES = {"d_embed": 64, "d_enc": 64, "d_dec": 128, "d_attn": 64, "d_out": 128}
+#: The training recipe shared by every run.
+BATCH_SIZE, LR, CLIP = 64, 3e-3, 1.0
 
 
-def settings() -> list[tuple[str, str]]:
-    """The study's (mode, score) pairs: global attention with each of the six scores, then local-m and local-p
-    with the general score (global + general is shared by both comparisons).
+def study_config(score: str, task: NumberTask):
+    """The ``RNNsearchConfig`` of the scores part for ``score`` (``RNNSEARCH_SIZES``, the task's vocabularies).
 
     Introduced in: chapter 4.
     """
-    return [("global", s) for s in SCORE_NAMES] + [(m, "general") for m in MODES if m != "global"]
+    from .rnnsearch import RNNsearchConfig
+
+    return RNNsearchConfig.for_task(task, score=score, **RNNSEARCH_SIZES)
 
 
-def run_one(mode: str, score: str, seed: int, *, steps: int = STEPS, task: NumberTask | None = None,
+def train_rnnsearch_study(*, score: str, seed: int, steps: int = STEPS, task: NumberTask | None = None,
+                          progress: bool = False):
+    """Train chapter 3's RNNsearch with ``score`` under the study's recipe (the same one ``train_luong`` uses:
+    batches of 64, Adam at 3e-3 decayed along a cosine to 1/20 of it, gradient norm clipped at 1).
+    Returns ``(model, history)``.
+
+    Introduced in: chapter 4.
+    """
+    import torch
+
+    import e2t
+    from .data.text import batches
+    from .rnnsearch import make_rnnsearch, rnnsearch_loss
+
+    if score not in SCORE_NAMES:
+        raise ValueError(f"score must be one of {SCORE_NAMES}, got {score!r}")
+    task = task or number_task()
+    e2t.set_seed(seed)
+    model = make_rnnsearch(study_config(score, task))
+    stream = batches(task.train, task, batch_size=BATCH_SIZE, seed=seed, epochs=None, sort_pool=32)
+    opt = torch.optim.Adam(model.parameters(), lr=LR)
+    sched = torch.optim.lr_scheduler.LambdaLR(
+        opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    history = e2t.train.fit(model, rnnsearch_loss, stream, steps=steps, optimizer=opt, scheduler=sched, clip=CLIP,
+                            progress=progress, desc=f"RNNsearch ({score})")
+    return model, history
+
+
+def settings() -> list[tuple[str, str, str]]:
+    """The study's (decoder, mode, score) triples: RNNsearch (global attention) with each of the six scores, then
+    Luong's decoder with the general score and each of global, local-m and local-p.
+
+    Introduced in: chapter 4.
+    """
+    return [("rnnsearch", "global", s) for s in SCORE_NAMES] + [("luong", m, "general") for m in MODES]
+
+
+def run_one(decoder: str, mode: str, score: str, seed: int, *, steps: int = STEPS, task: NumberTask | None = None,
             n_test: int | None = None) -> dict[str, Any]:
-    """Train one (mode, score, seed) and score it on the test split (its first ``n_test`` examples if given).
+    """Train one (decoder, mode, score, seed) and score it on the test split (its first ``n_test`` examples if
+    given). ``decoder="rnnsearch"`` takes global attention only.
 
     Returns a JSON-able record: exact match overall / on long sources / by bucket, token accuracy, parameters,
     ms per training step, final loss and a coarse loss curve.
@@ -66,9 +114,19 @@ def run_one(mode: str, score: str, seed: int, *, steps: int = STEPS, task: Numbe
     from . import metrics
     from .evaluation import evaluate
 
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
+    if decoder == "rnnsearch" and mode != "global":
+        raise ValueError(f"the rnnsearch decoder attends globally; got mode={mode!r}")
     task = task or number_task()
     start = time.perf_counter()
-    model, history = train_luong(mode=mode, score=score, seed=seed, steps=steps, task=task)
+    if decoder == "rnnsearch":
+        from .rnnsearch import translator
+
+        model, history = train_rnnsearch_study(score=score, seed=seed, steps=steps, task=task)
+    else:
+        translator = luong_translator
+        model, history = train_luong(mode=mode, score=score, seed=seed, steps=steps, task=task)
     train_s = time.perf_counter() - start
     examples = list(task.test if n_test is None else task.test[:n_test])
     result = evaluate(translator(model, task), examples, return_hypotheses=True)
@@ -77,7 +135,7 @@ def run_one(mode: str, score: str, seed: int, *, steps: int = STEPS, task: Numbe
     long_em = (metrics.exact_match([hyps[i] for i in long_idx], [list(examples[i].tgt) for i in long_idx])
                if long_idx else 0.0)
     smooth = history.smoothed(25)
-    return {"mode": mode, "score": score, "seed": seed, "steps": len(history.steps),
+    return {"decoder": decoder, "mode": mode, "score": score, "seed": seed, "steps": len(history.steps),
             "parameters": sum(p.numel() for p in model.parameters()),
             "ms_per_step": round(1000 * train_s / len(history.steps), 1),
             "final_loss": round(smooth[-1], 4),
@@ -89,11 +147,11 @@ def run_one(mode: str, score: str, seed: int, *, steps: int = STEPS, task: Numbe
 
 
 def _run(args: tuple) -> dict[str, Any]:
-    mode, score, seed, steps, n_test = args
+    decoder, mode, score, seed, steps, n_test = args
     import e2t
 
     e2t.set_seed(seed)  # one torch thread per worker
-    return run_one(mode, score, seed, steps=steps, n_test=n_test)
+    return run_one(decoder, mode, score, seed, steps=steps, n_test=n_test)
 
 
 def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] = SEEDS, steps: int = STEPS,
@@ -114,25 +172,27 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
     if quick:
         seeds, steps, n_test = tuple(seeds)[:1], 3, 40
     # seed-major order: every setting of the first seed before any of the next (a stopped run still has a table)
-    jobs = [(mode, score, seed, steps, n_test) for seed in seeds for mode, score in settings()]
+    jobs = [(dec, mode, score, seed, steps, n_test) for seed in seeds for dec, mode, score in settings()]
     _, path = checkpoint_paths(CARD, directory)
     path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     runs: list[dict[str, Any]] = []
 
     def write(complete: bool) -> dict[str, Any]:
-        done = [m_s for m_s in settings() if any(r["mode"] == m_s[0] and r["score"] == m_s[1] for r in runs)]
+        done = [d_m_s for d_m_s in settings() if any(_is(r, *d_m_s) for r in runs)]
         card = {"name": CARD, "command": f"python -m e2t.jobs score_study  # workers={workers}",
                 "seed": sorted({r["seed"] for r in runs}), "steps": steps,
                 "wall_time_s": round(time.perf_counter() - start, 1), "complete": complete,
-                "note": ("ms_per_step measured while 2 CPU cores were shared with other jobs (one torch thread per "
-                         f"run, {workers} runs at a time): compare the rows with each other, not with other machines"),
-                "train": {"batch_size": 64, "lr": 3e-3, "schedule": "cosine decay to lr/20", "optimizer": "Adam",
-                          "decoder": "e2t.local_attention.LuongTranslator (d_emb 64, d_hidden 128)"},
+                "note": (f"one torch thread per run, {workers} run(s) at a time on a 2-core CPU, other work on the "
+                         "machine at times: compare ms_per_step within the card, not with other machines"),
+                "train": {"batch_size": BATCH_SIZE, "lr": LR, "clip": CLIP, "schedule": "cosine decay to lr/20",
+                          "optimizer": "Adam",
+                          "decoders": {"rnnsearch": f"e2t.rnnsearch.RNNsearch with {RNNSEARCH_SIZES}",
+                                       "luong": "e2t.local_attention.LuongTranslator (d_emb 64, d_hidden 128)"}},
                 "long": LONG, "runs": runs,
-                "metrics": {f"{m}/{s}": round(statistics.fmean(r["exact_match"] for r in runs
-                                                               if r["mode"] == m and r["score"] == s), 4)
-                            for m, s in done}}
+                "metrics": {f"{d}/{m}/{s}": round(statistics.fmean(r["exact_match"] for r in runs
+                                                                   if _is(r, d, m, s)), 4)
+                            for d, m, s in done}}
         path.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n", encoding="utf-8")
         return card
 
@@ -151,6 +211,10 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
     return write(True)
 
 
+def _is(run: dict[str, Any], decoder: str, mode: str, score: str) -> bool:
+    return run.get("decoder") == decoder and run["mode"] == mode and run["score"] == score
+
+
 def load_study(*, directory=None) -> dict[str, Any]:
     """Read the study's card.
 
@@ -165,45 +229,53 @@ def _mean_std(values: list[float]) -> tuple[float, float]:
     return statistics.fmean(values), (statistics.stdev(values) if len(values) > 1 else 0.0)
 
 
-def results_table(card: dict[str, Any], *, modes: Sequence[str] = ("global",), by: str = "score"):
-    """A pandas table, one row per setting: exact match (mean ± std over seeds) overall and on long sources,
-    parameters and ms per training step (mean). ``modes`` picks the rows (global: the six scores; all three modes
-    with ``by="mode"`` for the global-vs-local comparison, general score).
+def results_table(card: dict[str, Any], *, part: str = "scores"):
+    """A pandas table, one row per setting of one part of the study: exact match (mean ± std over seeds) overall
+    and on long sources, parameters and ms per training step (mean). ``part="scores"``: RNNsearch with the six
+    scores; ``part="reach"``: Luong's decoder with global, local-m and local-p attention.
 
     Introduced in: chapter 4.
     """
     import pandas as pd
 
-    if by not in ("score", "mode"):
-        raise ValueError(f"by must be 'score' or 'mode', got {by!r}")
+    if part not in ("scores", "reach"):
+        raise ValueError(f"part must be 'scores' or 'reach', got {part!r}")
+    decoder = "rnnsearch" if part == "scores" else "luong"
     rows = {}
-    for mode, score in settings():
-        if mode not in modes or (by == "mode" and score != "general"):
+    for dec, mode, score in settings():
+        if dec != decoder:
             continue
-        runs = [r for r in card["runs"] if r["mode"] == mode and r["score"] == score]
+        runs = [r for r in card["runs"] if _is(r, dec, mode, score)]
         if not runs:
             continue
         em, em_sd = _mean_std([r["exact_match"] for r in runs])
         lg, lg_sd = _mean_std([r["exact_match_long"] for r in runs])
-        rows[score if by == "score" else mode] = {
+        rows[score if part == "scores" else mode] = {
             "exact match": f"{em:.3f} ± {em_sd:.3f}", f"exact match, {card['long']}+ words": f"{lg:.3f} ± {lg_sd:.3f}",
             "parameters": runs[0]["parameters"], "ms / step": round(statistics.fmean(r["ms_per_step"] for r in runs)),
             "seeds": len(runs)}
     if not rows:
-        raise ValueError(f"no runs for modes {tuple(modes)} in the card")
+        raise ValueError(f"no runs of part {part!r} in the card")
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def mean_exact_match(card: dict[str, Any], mode: str, score: str, *, long: bool = False) -> float:
-    """Mean exact match over seeds of one setting (``long=True``: on long sources only).
+def mean_exact_match(card: dict[str, Any], mode: str, score: str, *, decoder: str | None = None,
+                     long: bool = False) -> float:
+    """Mean exact match over seeds of one setting (``long=True``: on long sources only). ``decoder`` defaults to
+    RNNsearch for global attention with a score other than general, else Luong's (the part the setting is in);
+    pass it for global + general, which both parts have.
 
     Introduced in: chapter 4.
     """
+    if decoder is None:
+        decoder = "rnnsearch" if mode == "global" and score != "general" else "luong"
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     key = "exact_match_long" if long else "exact_match"
-    values = [r[key] for r in card["runs"] if r["mode"] == mode and r["score"] == score]
+    values = [r[key] for r in card["runs"] if _is(r, decoder, mode, score)]
     if not values:
-        raise ValueError(f"no runs for mode {mode!r} and score {score!r}")
-    return statistics.fmean(values) if values else math.nan
+        raise ValueError(f"no runs for decoder {decoder!r}, mode {mode!r} and score {score!r}")
+    return statistics.fmean(values)
 
 
 if __name__ == "__main__":
