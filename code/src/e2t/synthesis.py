@@ -252,9 +252,19 @@ def evaluate_copy_models(loaded: Mapping[str, Loaded], *, lengths: Sequence[int]
             for label, m in loaded.items()}
 
 
+def _converged_at(card: Mapping[str, Any]) -> int | str:
+    """Sequences seen when the training cost first fell below 0.01 wrong bits per sequence (chapter 5's rule)."""
+    for source in (card, card.get("metrics", {})):
+        if "converged_at_sequences" in source:
+            value = source["converged_at_sequences"]
+            return "not reached" if value is None else int(value)
+    return "–"
+
+
 def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, float]], *, digits: int = 3):
-    """One row per model: chapter, bit error rate at each length, parameters (counted), training sequences and wall
-    time (from the card), the card's note.
+    """One row per model: chapter, bit error rate at each length, parameters (counted), and from the card: training
+    sequences, the sequences seen when the cost first fell below 0.01 wrong bits per sequence (chapter 5's
+    convergence rule; "not reached" if never), training wall time and the card's note.
 
     Introduced in: chapter 7.
     """
@@ -268,6 +278,7 @@ def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, 
             row[f"BER L={L}"] = round(ber, digits)
         row["parameters"] = count_parameters(m.model)
         row["train sequences (card)"] = m.card.get("sequences_seen", m.card.get("sequences"))
+        row["converged at (card)"] = _converged_at(m.card)
         row["train wall s (card)"] = m.card.get("wall_time_s")
         row["card note"] = card_note(m.card) or "–"
         rows[label] = row
