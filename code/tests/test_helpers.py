@@ -168,3 +168,35 @@ def test_temperature_explorer_twin_changes_with_the_control():
     data = json.loads(html.split('class="e2t-twin-data">')[1].split("</script>")[0])
     assert len(data["frames"]) == len(TEMPERATURES) and len(set(data["images"])) == len(TEMPERATURES)
     plt.close("all")
+
+
+def _pixels(png):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    return np.asarray(Image.open(io.BytesIO(png)).convert("RGB"), dtype=float)
+
+
+def test_painter_frames_match_a_full_redraw_and_reuse_the_background():
+    from e2t.temperature import _TemperaturePainter, draw_temperature
+
+    painter = _TemperaturePainter()
+    first = painter.png(tau=0.5)
+    painter.png(tau=5.0)
+    again = painter.png(tau=0.5)  # drawn over the cached background
+    assert len(painter._backgrounds) == 1 and first == again
+    full = widgets.figure_to_png(draw_temperature(0.5))  # an ordinary figure, everything drawn at once
+    a, b = _pixels(again), _pixels(full)
+    assert a.shape == b.shape and abs(a - b).mean() < 1.0
+    assert abs(_pixels(painter.png(tau=5.0)) - a).mean() > 1.0  # the frame does change with the control
+
+
+def test_explorer_accepts_png_frames_and_figure_to_png_keeps_the_layout():
+    ex = widgets.explore(lambda n: widgets.figure_to_png(_draw(1.0, n)), widgets.slider("n", [2, 3]))
+    assert ex.render(n=3)[:4] == b"\x89PNG"
+    fig = _draw(1.0, 3)
+    width, height = fig.get_size_inches()
+    assert _pixels(widgets.figure_to_png(fig, dpi=72)).shape[:2] == (round(72 * height), round(72 * width))
+    assert not plt.get_fignums()

@@ -262,3 +262,24 @@ def test_shift_matches_the_formula_with_indices_mod_N(N, K):
             d = k - K // 2
             expected[:, i] += s[:, k] * w[:, (i - d) % N]
     torch.testing.assert_close(ntm.shift(w, s), expected)
+
+
+def test_chapter5_widgets_render_and_follow_their_controls():
+    ex = ntm.read_write_explorer()
+    assert [c.name for c in ex.controls] == ["row", "sharpness", "erase", "add"]
+    assert ex.render(row=1) != ex.render(row=5) and ex.render(erase="e = 0 (keep)") != ex.render()
+    ad = ntm.addressing_explorer()
+    assert [c.name for c in ad.controls] == ["beta", "g", "s_minus", "s_plus", "gamma"]
+    assert ad.render(beta=0.0) != ad.render(beta=100.0)
+    assert len(ntm.draw_addressing(10.0, 0.5, 0.0, 0.5, 1.0).axes) == 4
+    assert len(ntm.draw_read_write(2, 2.0, "e = 1 (wipe)", "a = 1").axes) == 4
+
+
+def test_widget_helpers():
+    w = ntm.focus_weighting(3, 8.0)
+    assert w.shape == (1, 8) and int(w.argmax()) == 3 and torch.isclose(w.sum(), torch.tensor(1.0))
+    torch.testing.assert_close(ntm.focus_weighting(0, 0.0), torch.full((1, 8), 1 / 8))
+    torch.testing.assert_close(ntm.shift_weights(0.25, 0.5), torch.tensor([[0.25, 0.25, 0.5]]))
+    torch.testing.assert_close(ntm.shift_weights(0.75, 0.75), torch.tensor([[0.5, 0.0, 0.5]]))
+    after = ntm.write(ntm.widget_memory(), ntm.focus_weighting(2, 100.0), torch.ones(1, 6), torch.zeros(1, 6))
+    assert after[0, 2].abs().max() < 1e-6  # e = 1, a = 0 wipes the focused row only

@@ -157,3 +157,15 @@ def test_crossing_detects_reordering(task):
     assert not crossing(Alignment(example=ex, output=ex.tgt, weights=straight))
     ax = plot_alignment(Alignment(example=ex, output=ex.tgt, weights=crossed))
     assert [t.get_text() for t in ax.get_xticklabels()] == list(ex.src)
+
+
+def test_alignment_explorer_builds_from_the_shipped_checkpoint():
+    from e2t.alignment import alignment_explorer, default_examples
+
+    ex = alignment_explorer()
+    (control,) = ex.controls
+    task = number_task()
+    assert len(control.values) == len(default_examples(task)) == 16
+    assert ex.render(example=0)[:4] == b"\x89PNG" and ex.render(example=0) != ex.render(example=15)
+    with pytest.raises(ValueError, match="at least 2"):
+        alignment_explorer(examples=task.test[:1])

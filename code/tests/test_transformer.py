@@ -271,3 +271,23 @@ def test_translator_greedy_and_beam_agree_with_and_without_cache():
     c = translator(model, task, max_len=12, beam_size=1)(examples)
     assert a == b == c and len(a) == 6
     assert all(len(x) <= 12 for x in translator(model, task, beam_size=3, max_len=12)(examples))
+
+
+def test_masking_widget_masks_and_weights():
+    from e2t.transformer import example_mask, masking_demo, masking_explorer
+
+    both = example_mask("both", 4, 6)
+    assert torch.equal(both, causal_mask(6) & padding_mask(torch.tensor([4]), 6)[0, 0])
+    assert example_mask("none", 2, 6).all() and not example_mask("padding", 2, 6)[:, 2:].any()
+    with pytest.raises(ValueError, match="kind"):
+        example_mask("future", 2, 6)
+    with pytest.raises(ValueError, match="length"):
+        example_mask("both", 7, 6)
+    state = torch.get_rng_state()
+    attn, x = masking_demo()
+    assert torch.equal(torch.get_rng_state(), state) and x.shape == (1, 8, 16)
+    _, w = attn(x[:, :6], x[:, :6], x[:, :6], both)
+    assert torch.allclose(w.sum(-1), torch.ones(1, 2, 6)) and (w[..., ~both] == 0).all()
+    ex = masking_explorer()
+    assert [c.name for c in ex.controls] == ["kind", "length", "padded"]
+    assert ex.render(kind="none") != ex.render(kind="causal") != ex.render(padded=8)

@@ -103,12 +103,12 @@ def choice(name: str, options: Sequence[Any] | dict[str, Any], *, value: Any = N
     return Control(name=name, values=values, value=value, label=label or name, kind="choice", labels=labels)
 
 
-def _encode_png(canvas: FigureCanvasAgg) -> bytes:
-    """The canvas's current pixels as an RGB PNG (no redraw)."""
+def _encode_png(canvas: FigureCanvasAgg, mode: str = "RGB") -> bytes:
+    """The canvas's current pixels as a PNG (no redraw): ``mode`` "RGB", or "L" for a grey-scale figure."""
     from PIL import Image
 
     width, height = canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert("RGB")
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert(mode)
     buffer = io.BytesIO()
     image.save(buffer, format="png")
     return buffer.getvalue()
@@ -139,17 +139,18 @@ class Painter:
     """A widget's figure, built once and redrawn fast: the book's way to meet the 100 ms budget per move.
 
     A subclass sets ``figsize`` and implements ``build(fig)`` (axes, the artists that never change, and the ones that
-    do, registered with ``self.dynamic(...)``) and ``update(**values)`` (recompute for ``values`` and set the dynamic
-    artists' data). ``update`` returns ``None``, or a hashable *layout key* when the static part depends on the
-    values (e.g. tick labels); it must then set that static part itself. ``png(**values)`` draws the static part once
-    per layout key (cached), then per call only the dynamic artists over it (matplotlib blitting) and encodes the
-    PNG. ``figure(**values)`` returns an ordinary figure with everything drawn, for use outside a widget.
+    do, registered with ``self.dynamic(...)``) and ``update(**values)`` (recompute for ``values``, set the dynamic
+    artists' data and the axes' limits). ``update`` returns ``None``, or a hashable *layout key* when the static part
+    depends on the values; ``layout(key)`` then sets that static part (e.g. tick labels), and is called only when the
+    key's background is not cached yet. ``png(**values)`` draws the static part once per layout key (cached), then
+    per call only the dynamic artists over it (matplotlib blitting) and encodes the PNG. ``figure(**values)`` returns an ordinary figure with everything drawn, for use outside a widget.
 
     Introduced in: the preface.
     """
 
     figsize: tuple[float, float] = (6.4, 3.0)
     dpi: int = 72
+    mode: str = "RGB"  # "L" for a grey-scale figure: smaller frames
 
     def __init__(self):
         self.fig = Figure(figsize=self.figsize, dpi=self.dpi)
@@ -164,6 +165,9 @@ class Painter:
     def update(self, **values: Any):  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def layout(self, key) -> None:
+        """Set the static part for layout ``key`` (tick labels, fixed titles); by default nothing depends on it."""
+
     def dynamic(self, *artists):
         """Register artists that ``update`` changes; they are drawn per frame, over the cached background."""
         for artist in artists:
@@ -176,6 +180,7 @@ class Painter:
         key = self.update(**values)
         background = self._backgrounds.get(key)
         if background is None:
+            self.layout(key)
             self.canvas.draw()  # everything but the dynamic artists
             background = self._backgrounds[key] = self.canvas.copy_from_bbox(self.fig.bbox)
         else:
@@ -183,14 +188,14 @@ class Painter:
         for artist in sorted(self._dynamic, key=lambda a: a.get_zorder()):
             if artist.get_visible():
                 self.fig.draw_artist(artist)
-        return _encode_png(self.canvas)
+        return _encode_png(self.canvas, self.mode)
 
     def __call__(self, **values: Any) -> bytes:
         return self.png(**values)
 
     def figure(self, **values: Any) -> Figure:
         """An ordinary figure for ``values`` (this painter's figure, all artists drawn normally)."""
-        self.update(**values)
+        self.layout(self.update(**values))
         for artist in self._dynamic:
             artist.set_animated(False)
         self._dynamic = []
