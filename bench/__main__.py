@@ -113,9 +113,11 @@ def to_markdown(results: dict) -> str:
                   f"Budget: {widgets.BUDGET_S * 1e3:.0f} ms per move. `Explorer.time_update`: the control steps "
                   "through its values, the others at their defaults; each move recomputes the figure's data and "
                   "redraws it (a `Painter` redraws the changing artists over the figure's fixed part, drawn once).",
-                  "", *load_line("widgets"), "| widget | control | median ms | budget |", "|---|---|---|---|"]
+                  "", *load_line("widgets"), "| widget | control | median ms | budget | explorer built in s |",
+                  "|---|---|---|---|---|"]
         lines += [f"| `{r['widget']}` | {r['control']} | {r['median_ms']:.1f} | "
-                  f"{_margin(r['median_ms'], widgets.BUDGET_S * 1e3, 'ms')} |" for r in results["widgets"]]
+                  f"{_margin(r['median_ms'], widgets.BUDGET_S * 1e3, 'ms')} | {r.get('build_s', float('nan')):.1f} |"
+                  for r in results["widgets"]]
         lines.append("")
     if "ntm_copy" in results:
         n = results["ntm_copy"]
