@@ -183,6 +183,8 @@ def test_painter_frames_match_a_full_redraw_and_reuse_the_background():
     from e2t.temperature import _TemperaturePainter, draw_temperature
 
     painter = _TemperaturePainter()
+    quantized = painter.png(tau=0.5)  # the default: a 256-colour PNG
+    painter.mode = "RGB"  # exact colours, to compare with an ordinary render
     first = painter.png(tau=0.5)
     painter.png(tau=5.0)
     again = painter.png(tau=0.5)  # drawn over the cached background
@@ -190,6 +192,7 @@ def test_painter_frames_match_a_full_redraw_and_reuse_the_background():
     full = widgets.figure_to_png(draw_temperature(0.5))  # an ordinary figure, everything drawn at once
     a, b = _pixels(again), _pixels(full)
     assert a.shape == b.shape and abs(a - b).mean() < 1.0
+    assert abs(_pixels(quantized) - b).mean() < 3.0 and len(quantized) < len(full)
     assert abs(_pixels(painter.png(tau=5.0)) - a).mean() > 1.0  # the frame does change with the control
 
 

@@ -717,7 +717,7 @@ def _masking_painter():
             self.axes[0].set_xlabel("key")
             self.axes[1].set_xlabel("key")
             self.axes[1].set_ylabel("query")
-            fig.subplots_adjust(left=0.13, right=0.97, bottom=0.2, top=0.9, wspace=0.45)
+            fig.subplots_adjust(left=0.13, right=0.93, bottom=0.2, top=0.9, wspace=0.45)
 
         def update(self, kind, length, padded):
             length = min(length, padded)

@@ -104,11 +104,16 @@ def choice(name: str, options: Sequence[Any] | dict[str, Any], *, value: Any = N
 
 
 def _encode_png(canvas: FigureCanvasAgg, mode: str = "RGB") -> bytes:
-    """The canvas's current pixels as a PNG (no redraw): ``mode`` "RGB", or "L" for a grey-scale figure."""
+    """The canvas's current pixels as a PNG (no redraw): ``mode`` "RGB"; "P", quantized to 256 colours (a third
+    of the bytes, and faster to encode; a widget's flat colours survive it); or "L" for a grey-scale figure."""
     from PIL import Image
 
     width, height = canvas.get_width_height()
-    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1).convert(mode)
+    image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
+    if mode == "P":
+        image = image.convert("RGB").quantize(256, method=Image.Quantize.FASTOCTREE)
+    else:
+        image = image.convert(mode)
     buffer = io.BytesIO()
     image.save(buffer, format="png")
     return buffer.getvalue()
@@ -150,7 +155,7 @@ class Painter:
 
     figsize: tuple[float, float] = (6.4, 3.0)
     dpi: int = 72
-    mode: str = "RGB"  # "L" for a grey-scale figure: smaller frames
+    mode: str = "P"  # PNG of 256 colours; "L" for a grey-scale figure, "RGB" for exact colours
 
     def __init__(self):
         self.fig = Figure(figsize=self.figsize, dpi=self.dpi)
