@@ -90,3 +90,10 @@ def test_bench_main_writes_both_files(tmp_path):
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["quick"] and data["attention"] and data["ntm_copy"]["runs"]
     assert "# Benchmarks" in (tmp_path / "results.md").read_text()
+
+
+def test_chapters_benchmark_executes_one_chapter_cold():
+    result = chapters.run(only=["preface"])
+    (row,) = result["chapters"]
+    assert row["chapter"] == "preface" and row["median_s"] > 0 and row["budget_s"] == chapters.DEFAULT_BUDGET_S
+    assert result["total_s"] == row["median_s"]

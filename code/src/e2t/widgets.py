@@ -148,7 +148,8 @@ class Painter:
     artists' data and the axes' limits). ``update`` returns ``None``, or a hashable *layout key* when the static part
     depends on the values; ``layout(key)`` then sets that static part (e.g. tick labels), and is called only when the
     key's background is not cached yet. ``png(**values)`` draws the static part once per layout key (cached), then
-    per call only the dynamic artists over it (matplotlib blitting) and encodes the PNG. ``figure(**values)`` returns an ordinary figure with everything drawn, for use outside a widget.
+    per call only the dynamic artists over it (matplotlib blitting) and encodes the PNG. ``figure(**values)``
+    returns an ordinary figure with everything drawn, for use outside a widget (the painter is then used up).
 
     Introduced in: the preface.
     """
@@ -182,6 +183,8 @@ class Painter:
 
     def png(self, **values: Any) -> bytes:
         """Recompute and redraw the frame for ``values``; return it as PNG bytes."""
+        if self._dynamic is None:
+            raise RuntimeError("this painter's figure was handed out by figure(); build a new painter for frames")
         key = self.update(**values)
         background = self._backgrounds.get(key)
         if background is None:
@@ -201,9 +204,9 @@ class Painter:
     def figure(self, **values: Any) -> Figure:
         """An ordinary figure for ``values`` (this painter's figure, all artists drawn normally)."""
         self.layout(self.update(**values))
-        for artist in self._dynamic:
+        for artist in self._dynamic or []:
             artist.set_animated(False)
-        self._dynamic = []
+        self._dynamic = None  # from now on an ordinary figure: no more blitted frames
         self._backgrounds = {}
         return self.fig
 
