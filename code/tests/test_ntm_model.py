@@ -9,7 +9,8 @@ import e2t
 from e2t.checkpoints import load_checkpoint
 from e2t.data.copy_task import copy_batch
 from e2t.ntm_model import (CostTracker, LSTMConfig, NTMConfig, bit_errors, checkpoint_job, copy_loss,
-                           curriculum_batches, evaluate_copy, make_lstm, make_ntm, train_copy)
+                           curriculum_batches, evaluate_copy, make_lstm, make_ntm, make_optimizer,
+                           train_copy)
 
 SMALL = NTMConfig(controller_size=16, memory_rows=12, memory_width=6)
 
@@ -87,6 +88,22 @@ def test_training_lowers_the_loss_on_short_sequences():
     with torch.no_grad():
         after = float(copy_loss(model, probe))
     assert after < 0.8 * before
+
+
+def test_rmsprop_recipe_lowers_the_loss_and_bad_optimizer_names_are_refused():
+    e2t.set_seed(0)
+    model = make_ntm(NTMConfig(controller="feedforward", controller_size=32, memory_rows=8, memory_width=8))
+    probe = copy_batch(batch_size=64, length=2, seed=99)
+    with torch.no_grad():
+        before = float(copy_loss(model, probe))
+    train_copy(model, seed=0, batch_size=16, lr=1e-3, optimizer="rmsprop", max_sequences=16 * 60, min_length=1,
+               max_length=2)
+    with torch.no_grad():
+        after = float(copy_loss(model, probe))
+    assert after < 0.9 * before
+    assert isinstance(make_optimizer(model, "rmsprop", 1e-4), torch.optim.RMSprop)
+    with pytest.raises(ValueError, match="optimizer"):
+        make_optimizer(model, "sgd", 1e-3)
 
 
 def test_evaluate_copy_returns_rates():
