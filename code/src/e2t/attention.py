@@ -58,8 +58,7 @@ def scaled_dot_product_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tens
         raise ValueError(f"k has {k.shape[-2]} positions but v has {v.shape[-2]}: shapes {tuple(k.shape)} and "
                          f"{tuple(v.shape)}")
     d_k = q.shape[-1]
-    # Scaling q (T x Dk numbers) rather than the scores (T x S) gives the same result with less work.
-    scores = (q / math.sqrt(d_k)) @ k.transpose(-2, -1)  # (..., T, S)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(d_k)  # (..., T, S)
     weights = masked_softmax(scores, mask, dim=-1)  # (..., T, S)
     return weights @ v, weights  # (..., T, Dv), (..., T, S)
 
