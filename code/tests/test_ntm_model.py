@@ -106,6 +106,37 @@ def test_rmsprop_recipe_lowers_the_loss_and_bad_optimizer_names_are_refused():
         make_optimizer(model, "sgd", 1e-3)
 
 
+class _PerfectCopier(torch.nn.Module):
+    """Outputs the right answer from the start (logits +-20), so the cost is 0 and training converges at once."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.zeros(()))
+
+    def forward(self, inputs):
+        B, T, _ = inputs.shape
+        L = (T - 1) // 2
+        out = torch.zeros(B, T, 8)  # (B, 2L+1, 8)
+        out[:, L + 1:] = 40 * inputs[:, :L, :8] - 20  # the L bit vectors, delayed by L + 1 steps
+        return out + 0 * self.w
+
+
+def test_learning_rate_drops_once_the_cost_has_converged(monkeypatch):
+    import e2t.ntm_model as nm
+
+    made = []
+
+    def recording(model, name, lr):
+        made.append(make_optimizer(model, name, lr))
+        return made[-1]
+
+    monkeypatch.setattr(nm, "make_optimizer", recording)
+    tracker = train_copy(_PerfectCopier(), seed=0, batch_size=16, lr=1e-3, optimizer="rmsprop",
+                         lr_after_convergence=1e-5, max_sequences=16 * 60, after_convergence=64)
+    assert tracker.converged_at is not None and tracker.converged_at <= 512
+    assert made[0].param_groups[0]["lr"] == 1e-5
+
+
 def test_evaluate_copy_returns_rates():
     e2t.set_seed(0)
     result = evaluate_copy(make_lstm(LSTMConfig(hidden_size=8)), lengths=(3, 5), sequences=6, batch_size=4)

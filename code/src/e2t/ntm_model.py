@@ -11,9 +11,9 @@ is due; the memory starts as a small constant (every row alike, so content addre
 start focused on row 0 (a one-hot previous weighting); the initial read vector is learned; Xavier weights and zero
 biases (LSTM forget-gate bias 1); gradient norm clipped at 10; RMSprop with momentum (the paper's optimiser) at
 3e-4 on batches of 16 sequences of one length, and 3e-5 once the cost has first fallen below 0.01 bits per
-sequence (at 3e-4 throughout, a converged seed drifted off again within 10,000 sequences). A feed-forward controller with Adam learned faster when it learned,
-but in most seeds it fell back to chance after a while: its read head took to moving during the input too, read
-only blank rows, and never recovered.
+sequence (at 3e-4 throughout, a converged seed drifted off again within 10,000 sequences). A feed-forward
+controller with Adam learned faster when it learned, but in most seeds it fell back to chance after a while: its
+read head took to moving during the input too, read only blank rows, and never recovered.
 
 ``checkpoint_job`` trains three seeds, records sequences seen and wall time until the cost first stays below
 0.01 bits per sequence, generalisation to longer sequences, and the LSTM baseline; it ships one NTM and the LSTM.
