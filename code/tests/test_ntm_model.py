@@ -66,6 +66,18 @@ def test_cost_tracker_finds_first_window_below_threshold_and_the_worst_after():
     assert [c[0] for c in tracker.curve] == [100, 200, 300]
 
 
+def test_cost_tracker_convergence_is_where_the_cost_first_stays_below():
+    tracker = CostTracker(threshold=0.01, window=100, batch_size=50, stay=100)
+    for errors in [5.0, 1.0, 0.0, 0.0, 0.03, 0.0, 0.0, 0.0]:
+        tracker.update(1.0, errors, 50)
+    # windows: 3 (100), .5 (150), 0 (200: first below), .015 (250), .015 (300), 0 (350), 0 (400): a run of 50 only
+    assert tracker.first_below_at == 200 and tracker.converged_at is None
+    tracker.update(1.0, 0.0, 50)  # 0 at 450: the run that began at 350 has lasted 100 sequences
+    assert tracker.converged_at == 350
+    assert tracker.worst_after == pytest.approx(0.015)
+    assert tracker.converged_time_s >= tracker.first_below_time_s
+
+
 def test_curriculum_grows_to_the_full_range():
     tracker = CostTracker(batch_size=4)
     stream = curriculum_batches(tracker, batch_size=4, seed=0, start=4, grow=8, max_length=20)
@@ -121,7 +133,7 @@ class _PerfectCopier(torch.nn.Module):
         return out + 0 * self.w
 
 
-def test_learning_rate_drops_once_the_cost_has_converged(monkeypatch):
+def test_learning_rate_drops_as_the_cost_falls(monkeypatch):
     import e2t.ntm_model as nm
 
     made = []
@@ -132,9 +144,17 @@ def test_learning_rate_drops_once_the_cost_has_converged(monkeypatch):
 
     monkeypatch.setattr(nm, "make_optimizer", recording)
     tracker = train_copy(_PerfectCopier(), seed=0, batch_size=16, lr=1e-3, optimizer="rmsprop",
-                         lr_after_convergence=1e-5, max_sequences=16 * 60, after_convergence=64)
+                         lr_drops=((0.01, 1e-5), (1.0, 1e-4)), max_sequences=16 * 60, after_convergence=64)
     assert tracker.converged_at is not None and tracker.converged_at <= 512
     assert made[0].param_groups[0]["lr"] == 1e-5
+    # both drops happened, the higher cost threshold first; a perfect copier is below both at the first full window
+    assert [rate for _, rate in tracker.lr_changes] == [1e-4, 1e-5]
+    assert tracker.lr_changes[0][0] <= tracker.converged_at + 16
+
+
+def test_lr_drops_rejects_bad_pairs():
+    with pytest.raises(ValueError, match="lr_drops"):
+        train_copy(_PerfectCopier(), seed=0, batch_size=4, lr_drops=((0.0, 1e-4),), max_sequences=8)
 
 
 def test_evaluate_copy_returns_rates():
