@@ -523,7 +523,7 @@ def _train_ntm_seed(seed: int, quick: bool, max_seconds: float | None) -> dict[s
     wall, cpu = time.perf_counter() - tracker.start, time.process_time() - tracker.start_cpu
     lengths = (10, 20) if quick else (10, 20, 30, 40, 50, 60, 80, 120)
     n_eval = 8 if quick else 200
-    val = evaluate_copy(model, lengths=(40,), sequences=n_eval, seed=999)[40]["bit_error_rate"]
+    val = evaluate_copy(model, lengths=(40, 80), sequences=n_eval, seed=999)
     test = evaluate_copy(model, lengths=lengths, sequences=n_eval, seed=1234)
     conv, first = tracker.converged_at, tracker.first_below_at
     run = {"seed": seed, "converged_at_sequences": conv,
@@ -537,7 +537,8 @@ def _train_ntm_seed(seed: int, quick: bool, max_seconds: float | None) -> dict[s
            "worst_windowed_cost_after_first_below": None if first is None else round(tracker.worst_after, 4),
            "lr_changes": tracker.lr_changes,
            "sequences_seen": tracker.sequences, "wall_time_s": round(wall, 1), "cpu_time_s": round(cpu, 1),
-           "curriculum_stages": tracker.stages, "validation_bit_error_rate_40": val,
+           "curriculum_stages": tracker.stages, "validation_bit_error_rate_40": val[40]["bit_error_rate"],
+           "validation_bit_error_rate_80": val[80]["bit_error_rate"],
            "generalisation": _generalisation(test), "curve": tracker.curve}
     _log(f"ntm seed {seed}: first below 0.01 at {first} sequences; stays below from {conv} sequences, "
          f"{run['converged_wall_time_s']} s wall, {run['converged_cpu_time_s']} s cpu; worst window after the first "
@@ -576,7 +577,8 @@ def checkpoint_job(*, quick: bool = False, directory: str | Path | None = None,
     where that run below 0.01 began (``converged_at_sequences``, and the wall time to there), where the cost first
     dipped below 0.01, and the worst window in between. ``max_seconds`` caps each training. The LSTM trains on
     150,000 sequences (or until ``max_seconds``). The shipped NTM is the seed with the lowest bit error rate at
-    length 40 on validation sequences (seed 999); the reported generalisation uses other sequences (seed 1234).
+    length 40 on validation sequences (seed 999), ties broken at length 80; the reported generalisation uses
+    other sequences (seed 1234).
     Returns the NTM card.
 
     Introduced in: chapter 5.
@@ -622,7 +624,8 @@ def checkpoint_job(*, quick: bool = False, directory: str | Path | None = None,
     save_checkpoint(lstm, "lstm_copy", lstm_card, directory=directory)
 
     runs = [r["run"] for r in results]
-    best = min(range(len(runs)), key=lambda i: runs[i]["validation_bit_error_rate_40"])
+    best = min(range(len(runs)), key=lambda i: (runs[i]["validation_bit_error_rate_40"],
+                                                runs[i]["validation_bit_error_rate_80"]))
     shipped = make_ntm(JOB_CONFIG)
     shipped.load_state_dict(results[best]["state"])
     run = runs[best]
@@ -636,7 +639,8 @@ def checkpoint_job(*, quick: bool = False, directory: str | Path | None = None,
                         "of the first run of windows all below 0.01 that lasts 10,000 sequences; first below = the "
                         "first window below 0.01",
                 "task": "copy, 8-bit vectors, lengths 1-20, one length per batch",
-                "shipped_rule": "lowest bit error rate at length 40 on validation sequences (seed 999)",
+                "shipped_rule": "lowest bit error rate at length 40 on validation sequences (seed 999), ties broken "
+                                "by the rate at length 80 on the same validation seed",
                 "machine": machine,
                 "timing_note": (f"the three seeds and the LSTM ran as {workers} parallel processes at a time, one torch "
                                 "thread each; wall times are per run from its own start; cpu times are the process's "
