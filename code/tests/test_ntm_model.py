@@ -152,6 +152,14 @@ def test_learning_rate_drops_as_the_cost_falls(monkeypatch):
     assert tracker.lr_changes[0][0] <= tracker.converged_at + 16
 
 
+def test_after_first_below_stops_without_waiting_for_the_cost_to_stay():
+    tracker = train_copy(_PerfectCopier(), seed=0, batch_size=16, lr=1e-3, after_convergence=10**6,
+                         after_first_below=64, max_sequences=16 * 200)
+    assert tracker.first_below_at is not None
+    assert tracker.sequences == tracker.first_below_at + 64  # stopped there, long before a run of 10**6 below
+    assert tracker.converged_at is None
+
+
 def test_lr_drops_rejects_bad_pairs():
     with pytest.raises(ValueError, match="lr_drops"):
         train_copy(_PerfectCopier(), seed=0, batch_size=4, lr_drops=((0.0, 1e-4),), max_sequences=8)

@@ -90,7 +90,7 @@ def test_copy_models_tiny_evaluation_and_table():
     assert again == results  # the same seeded sequences every time
     table = sy.copy_table(loaded, results)
     assert list(table.index) == ["LSTM", "Transformer"]
-    assert {"BER L=3", "BER L=6", "parameters", "train sequences (card)", "converged at (card)",
+    assert {"BER L=3", "BER L=6", "parameters", "train sequences (card)", "first below 0.01 at (card)",
             "train wall s (card)"} <= set(table.columns)
     assert (table["train sequences (card)"] > 0).all()
     with pytest.raises(ValueError, match="lengths"):
@@ -121,11 +121,13 @@ def test_plots_draw_one_line_per_model():
         sy.plot_translation({})
 
 
-def test_converged_at_reads_the_card_or_its_metrics():
-    assert sy._converged_at({"converged_at_sequences": 3952}) == 3952
-    assert sy._converged_at({"metrics": {"converged_at_sequences": 128}}) == 128
-    assert sy._converged_at({"converged_at_sequences": None}) == "not reached"
-    assert sy._converged_at({"metrics": {}}) == "–"
+def test_first_below_at_reads_the_card_or_its_metrics():
+    assert sy._first_below_at({"converged_at_sequences": 3952}) == 3952
+    assert sy._first_below_at({"metrics": {"converged_at_sequences": 128}}) == 128
+    assert sy._first_below_at({"converged_at_sequences": None}) == "not reached"
+    assert sy._first_below_at({"metrics": {}}) == "–"
+    # a card that records both: where the cost first dipped below 0.01 wins over where it stayed below
+    assert sy._first_below_at({"first_below_at_sequences": 4832, "converged_at_sequences": 6064}) == 4832
 
 
 def test_card_note_reads_either_key():

@@ -13,7 +13,7 @@ biases (LSTM forget-gate bias 1); gradient norm clipped at 10; RMSprop with mome
 1e-3 on batches of 16 sequences of one length, and 1e-4 once the cost has first fallen below 1 wrong bit per
 sequence (``lr_drops``). At 3e-4 throughout, seeds sat for 10,000 to over 60,000 sequences on a plateau near 30
 wrong bits before the heads found the algorithm; at 1e-3 they leave it within about 4,000. Dropping to 1e-5 near
-convergence froze the last rare errors in place; 1e-4 goes on removing them. A feed-forward
+convergence left the last rare errors in place for longer; 1e-4 goes on removing them. A feed-forward
 controller with Adam learned faster when it learned, but in most seeds it fell back to chance after a while: its
 read head took to moving during the input too, read only blank rows, and never recovered.
 
@@ -420,11 +420,14 @@ def make_optimizer(model: nn.Module, name: str, lr: float) -> torch.optim.Optimi
 
 def train_copy(model: nn.Module, *, seed: int, batch_size: int = 32, lr: float = 1e-3, clip: float = 10.0,
                optimizer: str = "adam", lr_drops: Iterable[tuple[float, float]] = (), max_sequences: int = 100_000,
-               after_convergence: int = 0, max_seconds: float | None = None, min_length: int = 1,
+               after_convergence: int = 0, after_first_below: int | None = None, max_seconds: float | None = None,
+               min_length: int = 1,
                max_length: int = 20, curriculum: bool = False, progress: bool = False) -> CostTracker:
     """Train ``model`` on the copy task (``optimizer`` from ``make_optimizer``: Adam or RMSprop) until
     ``max_sequences`` or until the cost (wrong bits per sequence, mean over 500 sequences) has stayed below 0.01
-    for ``after_convergence`` sequences in a row; the tracker's ``converged_at`` is where that run began.
+    for ``after_convergence`` sequences in a row; the tracker's ``converged_at`` is where that run began. With
+    ``after_first_below`` set, training stops instead that many sequences after the cost first dips below 0.01,
+    whether or not it stays there (chapter 7's copy models are trained so).
     ``lr_drops`` lowers the learning rate as the cost falls: each ``(cost, lr)`` pair sets the rate to
     ``lr`` from the first step at which the windowed cost (wrong bits per sequence, mean over 500 sequences) is
     below ``cost``; once set, a rate stays. Uses ``e2t.train.fit``; returns the tracker.
@@ -456,6 +459,8 @@ def train_copy(model: nn.Module, *, seed: int, batch_size: int = 32, lr: float =
         return loss
 
     def stop_fn(_history) -> bool:
+        if after_first_below is not None:
+            return tracker.first_below_at is not None and tracker.sequences >= tracker.first_below_at + after_first_below
         return tracker.converged_at is not None
 
     if curriculum:

@@ -252,12 +252,15 @@ def evaluate_copy_models(loaded: Mapping[str, Loaded], *, lengths: Sequence[int]
             for label, m in loaded.items()}
 
 
-def _converged_at(card: Mapping[str, Any]) -> int | str:
-    """Sequences seen when the training cost first fell below 0.01 wrong bits per sequence (chapter 5's rule)."""
-    for source in (card, card.get("metrics", {})):
-        if "converged_at_sequences" in source:
-            value = source["converged_at_sequences"]
-            return "not reached" if value is None else int(value)
+def _first_below_at(card: Mapping[str, Any]) -> int | str:
+    """Sequences seen when the training cost first fell below 0.01 wrong bits per sequence (chapter 5's cost): the
+    card's ``first_below_at_sequences``, or for cards written with stay=0 (where the two agree) its
+    ``converged_at_sequences``."""
+    for key in ("first_below_at_sequences", "converged_at_sequences"):
+        for source in (card, card.get("metrics", {})):
+            if key in source:
+                value = source[key]
+                return "not reached" if value is None else int(value)
     return "–"
 
 
@@ -278,7 +281,7 @@ def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, 
             row[f"BER L={L}"] = round(ber, digits)
         row["parameters"] = count_parameters(m.model)
         row["train sequences (card)"] = m.card.get("sequences_seen", m.card.get("sequences"))
-        row["converged at (card)"] = _converged_at(m.card)
+        row["first below 0.01 at (card)"] = _first_below_at(m.card)
         row["train wall s (card)"] = m.card.get("wall_time_s")
         row["card note"] = card_note(m.card) or "–"
         rows[label] = row
