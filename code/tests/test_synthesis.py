@@ -128,6 +128,9 @@ def test_first_below_at_reads_the_card_or_its_metrics():
     assert sy._first_below_at({"metrics": {}}) == "–"
     # a card that records both: where the cost first dipped below 0.01 wins over where it stayed below
     assert sy._first_below_at({"first_below_at_sequences": 4832, "converged_at_sequences": 6064}) == 4832
+    ntm_like = {"seed": 2, "metrics": {"converged_at_sequences": 6064},
+                "runs": [{"seed": 0, "first_below_at_sequences": 3936}, {"seed": 2, "first_below_at_sequences": 4832}]}
+    assert sy._first_below_at(ntm_like) == 4832
 
 
 def test_card_note_reads_either_key():

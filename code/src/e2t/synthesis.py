@@ -255,9 +255,10 @@ def evaluate_copy_models(loaded: Mapping[str, Loaded], *, lengths: Sequence[int]
 def _first_below_at(card: Mapping[str, Any]) -> int | str:
     """Sequences seen when the training cost first fell below 0.01 wrong bits per sequence (chapter 5's cost): the
     card's ``first_below_at_sequences``, or for cards written with stay=0 (where the two agree) its
-    ``converged_at_sequences``."""
+    ``converged_at_sequences``. A card of several seeds (the NTM's) is read at its shipped seed's run."""
+    shipped = [r for r in card.get("runs") or [] if r.get("seed") == card.get("seed")]
     for key in ("first_below_at_sequences", "converged_at_sequences"):
-        for source in (card, card.get("metrics", {})):
+        for source in (*shipped, card, card.get("metrics", {})):
             if key in source:
                 value = source[key]
                 return "not reached" if value is None else int(value)
