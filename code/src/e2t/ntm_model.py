@@ -428,9 +428,9 @@ def train_copy(model: nn.Module, *, seed: int, batch_size: int = 32, lr: float =
     for ``after_convergence`` sequences in a row; the tracker's ``converged_at`` is where that run began. With
     ``after_first_below`` set, training stops instead that many sequences after the cost first dips below 0.01,
     whether or not it stays there (chapter 7's copy models are trained so).
-    ``lr_drops`` lowers the learning rate as the cost falls: each ``(cost, lr)`` pair sets the rate to
-    ``lr`` from the first step at which the windowed cost (wrong bits per sequence, mean over 500 sequences) is
-    below ``cost``; once set, a rate stays. Uses ``e2t.train.fit``; returns the tracker.
+    ``lr_drops`` lowers the learning rate as that cost falls: each ``(cost, lr)`` pair sets the rate to ``lr``
+    from the first step at which the cost is below ``cost``; once set, a rate stays. Uses ``e2t.train.fit``;
+    returns the tracker.
 
     With ``curriculum=True`` the lengths start at 1..4 and grow to ``max_length`` as the cost falls
     (``curriculum_batches``); the convergence clock only counts windows on the full range of lengths, while
@@ -460,7 +460,8 @@ def train_copy(model: nn.Module, *, seed: int, batch_size: int = 32, lr: float =
 
     def stop_fn(_history) -> bool:
         if after_first_below is not None:
-            return tracker.first_below_at is not None and tracker.sequences >= tracker.first_below_at + after_first_below
+            first = tracker.first_below_at
+            return first is not None and tracker.sequences >= first + after_first_below
         return tracker.converged_at is not None
 
     if curriculum:
