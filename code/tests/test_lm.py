@@ -37,16 +37,19 @@ def test_masked_batches_hide_about_15_percent_and_keep_targets():
     assert (tokens[~chosen] != lm.MASK).all()  # nothing else is masked
 
 
-def test_held_out_runs_never_start_a_training_run():
-    starts = set()
+def test_no_training_run_holds_a_held_out_number():
+    seen = set()
     g = lm.lm_batches(batch_size=64, seed=3)
-    for _ in range(5):
+    for _ in range(20):
         tokens, lengths, _ = next(g)
         for row in tokens:
-            words = lm.decode(row.tolist())[1:]
-            first = words[:words.index(",")]
-            starts.add(next(n for n in range(1, 1000) if lm.number_words(n) == first))
-    assert not any(lm.held_out(s) for s in starts)
+            words = " ".join(lm.decode(row.tolist())[1:]).split(" , ")
+            seen |= {next(n for n in range(1, 1000) if " ".join(lm.number_words(n)) == w.strip(" ,"))
+                     for w in words if w.strip(" ,")}
+    assert seen and not any(lm.held_out(n) for n in seen)
+    assert max(seen) > 700 and min(seen) < 600  # training covers both sides of the held-out range
+    assert all(not lm.held_out(n) for s in lm.training_starts() for n in range(s, s + 5))
+    assert all(lm.held_out(n) for s in lm.held_out_starts(4) for n in range(s, s + 4))
 
 
 @pytest.mark.parametrize("causal", [True, False])

@@ -126,6 +126,9 @@ def test_checkpoint_job_quick(tmp_path, task):
     assert (tmp_path / "rnnsearch.safetensors").is_file()
     fig2 = json.loads((tmp_path / "rnnsearch_fig2.json").read_text())
     assert {r["model"] for r in fig2["runs"]} == {"RNNenc", "RNNsearch"}
+    # equal steps for both models, a test score at every budget, and the shipped run chosen on validation
+    assert {r["steps"] for r in fig2["runs"]} == {4} and all(set(r["test"]) == {"2", "4"} for r in fig2["runs"])
+    assert "validation" in card["selection_rule"] and card["steps"] == 4
     assert set(card["metrics"]["exact_match_by_bucket"]) == {"1-5", "6-10", "11-15", "16-20", "21+"}
     model, loaded = load_rnnsearch("rnnsearch", directory=tmp_path)
     assert loaded["steps"] == card["steps"] and isinstance(model.config, RNNsearchConfig)

@@ -1,5 +1,7 @@
 """Tests of e2t.seq2seq: shapes for every cell, padding, teacher-forced training, decoding, the checkpoint job."""
 
+import json
+
 import pytest
 import torch
 
@@ -96,6 +98,12 @@ def test_config_and_input_errors(task):
 def test_checkpoint_job_quick_round_trip(tmp_path):
     card = checkpoint_job(quick=True, directory=tmp_path, names=("gru_twice",))
     assert card["name"] == "seq2seq_gru_baseline" and card["steps"] == 15
+    sweep = json.loads((tmp_path / "seq2seq_lr_sweep.json").read_text())
+    # the learning rate is chosen on validation: the chosen one has the best validation score of its cell's sweep
+    trials = sweep["trials"]["gru"]
+    best = max(trials, key=lambda t: (t["valid"]["exact_match"], t["valid"]["token_accuracy"]))
+    assert sweep["metrics"]["chosen_lr"]["gru"] == best["lr"] == card["train"]["lr"]
+    assert "validation" in sweep["selection_rule"] and "valid" in card
     assert set(card["metrics"]["exact_match_by_bucket"]) == {"1-5", "6-10", "11-15", "16-20", "21+"}
     model, loaded = load_seq2seq("seq2seq_gru_twice", directory=tmp_path)
     assert model.config.repeat_source and loaded["runs"][0]["seed"] == 0

@@ -93,6 +93,33 @@ def test_task_splits_share_no_value_and_small_numbers_are_in_train(task):
     assert max(e.value for e in task.train) < task.max_value
 
 
+#: How far (in percentage points) a split's share of a source-length bucket may stray from training's. With 1,000
+#: validation numbers a share near 30 % has a binomial standard deviation of about 1.5 points, so 3 points is two of
+#: them; the old, unshuffled split missed this by far (sources of up to 5 words: 0.2 % of train, 5 % of validation).
+PROFILE_TOLERANCE = 0.03
+
+
+def test_splits_have_the_same_length_profile(task):
+    train = text.length_profile(task.train)
+    for name in ("valid", "test"):
+        other = text.length_profile(getattr(task, name))
+        assert other.keys() == train.keys()
+        for bucket, share in train.items():
+            assert abs(other[bucket] - share) <= PROFILE_TOLERANCE, (name, bucket, other[bucket], share)
+    # the shortest sources (up to 3 words) are no longer used up by validation and test
+    short = {name: sum(len(e.src) <= 3 for e in getattr(task, name)) / len(getattr(task, name))
+             for name in ("train", "valid", "test")}
+    assert max(short.values()) < 2 * min(short.values()) + 0.002, short
+
+
+def test_length_profile_sums_to_one_and_rejects_empty(task):
+    profile = text.length_profile(task.test)
+    assert list(profile) == ["1-5", "6-10", "11-15", "16-20", "21+"]
+    assert abs(sum(profile.values()) - 1) < 1e-12
+    with pytest.raises(ValueError, match="empty"):
+        text.length_profile([])
+
+
 def test_task_is_cached_and_seeded(task):
     assert number_task() is task
     small = number_task(seed=1, n_train=200, n_valid=20, n_test=20, max_value=10**6)

@@ -249,7 +249,10 @@ def test_checkpoint_job_quick_trains_evaluates_and_reloads(tmp_path):
 
     card = transformer.checkpoint_job(quick=True, directory=tmp_path)
     saved = json.loads((tmp_path / "transformer_numbers.json").read_text())
-    assert saved["steps"] == 5 and set(saved["metrics"]["exact_match_by_bucket"]) >= {"1-5", "6-10"}
+    assert saved["trained_steps"] == 5 and set(saved["metrics"]["exact_match_by_bucket"]) >= {"1-5", "6-10"}
+    # the shipped step is the evaluation with the best validation exact match (ties: the later one)
+    scores = [(e["valid_exact_match"], e["step"]) for e in saved["valid_curve"]]
+    assert saved["steps"] == max(scores)[1] and "validation" in saved["selection_rule"]
     assert 0.0 <= card["metrics"]["beam4_exact_match_upto10"] <= 1.0
     model, loaded = transformer.load_transformer(number_task(), directory=tmp_path)
     assert loaded["config"] == saved["config"] and not model.training

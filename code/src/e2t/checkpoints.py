@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import os
 import platform
 from pathlib import Path
 from typing import Any
@@ -38,8 +39,9 @@ def save_checkpoint(model: torch.nn.Module, name: str, card: dict[str, Any], *,
                     directory: str | Path | None = None) -> Path:
     """Save ``model``'s weights as safetensors and ``card`` as JSON; return the weight file's path.
 
-    The card must hold at least ``name, command, seed, steps, wall_time_s, metrics``; the machine, the torch
-    version and the date are added.
+    The card must hold at least ``name, command, seed, steps, wall_time_s, metrics``; the machine, its CPU
+    capability, the torch version, the date, what else ran (``python -m e2t.jobs --beside``) and the load average
+    at saving are added.
 
     Introduced in: the preface.
     """
@@ -51,12 +53,40 @@ def save_checkpoint(model: torch.nn.Module, name: str, card: dict[str, Any], *,
     model = model.to("cpu")
     save_model(model, str(weights))
     full = dict(card)
-    full.setdefault("torch", torch.__version__.split("+")[0])
-    full.setdefault("machine", f"{platform.machine()}, {torch.get_num_threads()} torch threads")
-    full.setdefault("created", _dt.date.today().isoformat())
     full["parameters"] = sum(p.numel() for p in model.parameters())
-    card_path.write_text(json.dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    _write_card(full, card_path)
     return weights
+
+
+#: The environment variable ``python -m e2t.jobs --beside`` sets: what else ran on the machine during a job.
+BESIDE_ENV = "E2T_BESIDE"
+
+
+def _write_card(card: dict[str, Any], card_path: Path) -> None:
+    full = dict(card)
+    full.setdefault("torch", torch.__version__.split("+")[0])
+    full.setdefault("machine", f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+                               f"{torch.get_num_threads()} torch threads")
+    full.setdefault("cpu_capability", torch.backends.cpu.get_cpu_capability())
+    full.setdefault("created", _dt.date.today().isoformat())
+    full.setdefault("ran_beside", os.environ.get(BESIDE_ENV, "not recorded"))
+    if hasattr(os, "getloadavg"):
+        full.setdefault("load_average_at_save", [round(x, 2) for x in os.getloadavg()])
+    card_path.parent.mkdir(parents=True, exist_ok=True)
+    card_path.write_text(json.dumps(full, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+
+
+def save_card(name: str, card: dict[str, Any], *, directory: str | Path | None = None) -> Path:
+    """Save a card without weights (a study's results, a sweep); return its path. Same keys as ``save_checkpoint``.
+
+    Introduced in: chapter 2.
+    """
+    missing = [k for k in REQUIRED_CARD_KEYS if k not in card]
+    if missing:
+        raise ValueError(f"card is missing {missing}; it needs {list(REQUIRED_CARD_KEYS)}")
+    _, card_path = checkpoint_paths(name, directory)
+    _write_card(card, card_path)
+    return card_path
 
 
 def read_card(name: str, *, directory: str | Path | None = None) -> dict[str, Any]:

@@ -15,13 +15,13 @@ from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from e2t import metrics
-from e2t.data.text import Example
+from e2t.data.text import LENGTH_BUCKETS, Example
 
 __all__ = ["DEFAULT_BUCKETS", "METRICS", "bucket_label", "evaluate", "by_bucket_table", "summary_table",
            "mean_std", "to_markdown"]
 
 #: Source-length buckets (inclusive; ``None`` = no upper end) covering the task's 1..23 English words.
-DEFAULT_BUCKETS: tuple[tuple[int, int | None], ...] = ((1, 5), (6, 10), (11, 15), (16, 20), (21, None))
+DEFAULT_BUCKETS: tuple[tuple[int, int | None], ...] = LENGTH_BUCKETS
 
 #: The metrics ``evaluate`` reports, all in [0, 1] (BLEU is divided by 100 to match).
 METRICS = ("exact_match", "token_accuracy", "bleu")

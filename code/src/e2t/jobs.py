@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
+import os
 import pkgutil
 import time
 from collections.abc import Callable
@@ -45,7 +46,13 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("names", nargs="*", help="modules to run (default: all)")
     parser.add_argument("--list", action="store_true", help="list the jobs and exit")
+    parser.add_argument("--beside", default=None,
+                        help="what else runs on the machine meanwhile (written into every card the jobs save)")
     args = parser.parse_args(argv)
+    if args.beside is not None:
+        from e2t.checkpoints import BESIDE_ENV
+
+        os.environ[BESIDE_ENV] = args.beside
     jobs = discover()
     if args.list:
         print("\n".join(sorted(jobs)))

@@ -94,12 +94,25 @@ def counting_run(start: int, count: int) -> list[str]:
     return out
 
 
-def held_out(start: int) -> bool:
-    """Runs starting at a multiple of 7 are held out for evaluation; the others are for training.
+#: The numbers no training run contains: every evaluation of the language models uses runs inside this range only.
+#: (Runs that merely *start* elsewhere would overlap the training text: "fourteen , fifteen" is in a run from 13.)
+HELD_OUT = range(600, 700)
+
+
+def held_out(n: int) -> bool:
+    """Whether the number ``n`` is held out (never in the training text): ``n`` in ``HELD_OUT``, 600..699.
 
     Introduced in: chapter 6.
     """
-    return start % 7 == 0
+    return n in HELD_OUT
+
+
+def training_starts(count: int = 5) -> list[int]:
+    """The starts of the training runs of ``count`` numbers: every run in 1..999 that holds no held-out number.
+
+    Introduced in: chapter 6.
+    """
+    return [s for s in range(1, 1000 - count + 1) if not any(held_out(n) for n in range(s, s + count))]
 
 
 def _pad(seqs: list[list[int]], value: int = PAD) -> tuple[torch.Tensor, torch.Tensor]:
@@ -122,7 +135,7 @@ def lm_batches(*, batch_size: int = 64, count: int = 5, seed: int = 0, masked: b
     Introduced in: chapter 6.
     """
     g = torch.Generator().manual_seed(seed)
-    starts = [s for s in range(1, 1000 - count + 1) if not held_out(s)]
+    starts = training_starts(count)
     while True:
         picks = torch.randint(len(starts), (batch_size,), generator=g).tolist()
         runs = [encode(counting_run(starts[i], count)) for i in picks]
@@ -269,11 +282,12 @@ def fill_masks(model: TinyLM, tokens: list[str]) -> list[str]:
 
 
 def held_out_starts(count: int = 5, *, limit: int | None = None) -> list[int]:
-    """The held-out start values of runs of ``count`` numbers (every one, or ``limit`` spread evenly).
+    """The starts of runs of ``count`` numbers that lie wholly in the held-out range (every one, or ``limit``
+    spread evenly).
 
     Introduced in: chapter 6.
     """
-    starts = [s for s in range(1, 1000 - count + 1) if held_out(s)]
+    starts = [s for s in range(HELD_OUT.start, HELD_OUT.stop - count + 1)]
     if limit is not None and limit < len(starts):
         starts = starts[:: len(starts) // limit][:limit]
     return starts
@@ -281,7 +295,8 @@ def held_out_starts(count: int = 5, *, limit: int | None = None) -> list[int]:
 
 @torch.no_grad()
 def evaluate_gpt(model: TinyLM, *, prompt_numbers: int = 3, limit: int | None = None) -> float:
-    """Exact match of the next number after ``prompt_numbers`` numbers of a held-out run (greedy).
+    """Exact match of the next number after ``prompt_numbers`` numbers of a held-out run (greedy; every number of
+    the run is in ``HELD_OUT``, so none of it was in the training text).
 
     Introduced in: chapter 6.
     """
@@ -295,7 +310,7 @@ def evaluate_gpt(model: TinyLM, *, prompt_numbers: int = 3, limit: int | None = 
 
 @torch.no_grad()
 def evaluate_bert(model: TinyLM, *, count: int = 5, limit: int | None = None) -> float:
-    """Exact match of the middle number of a held-out run when all its tokens are masked.
+    """Exact match of the middle number of a held-out run (all in ``HELD_OUT``) when all its tokens are masked.
 
     Introduced in: chapter 6.
     """
@@ -357,8 +372,14 @@ def checkpoint_job(*, quick: bool = False, directory=None) -> dict:
         wall = time.perf_counter() - start
         limit = 5 if quick else None
         metric = evaluate_gpt(model, limit=limit) if kind == "gpt" else evaluate_bert(model, limit=limit)
-        card = {"name": f"lm_{kind}", "command": "python -m e2t.jobs lm", "seed": 0, "steps": len(history.steps),
+        card = {"name": f"lm_{kind}", "command": "python -m e2t.jobs lm" + (" (quick)" if quick else ""),
+                "seed": 0, "steps": len(history.steps),
                 "wall_time_s": round(wall, 1), "config": asdict(model.config), "training": TRAINING[kind],
+                "data": f"counting runs of 5 numbers in 1..999 holding no number of {HELD_OUT.start}.."
+                        f"{HELD_OUT.stop - 1}; evaluated on runs inside that range only",
+                "selection_rule": "none: the last step, steps fixed in advance",
+                "curve": [[i + 1, round(sum(history.losses[i:i + 25]) / len(history.losses[i:i + 25]), 4)]
+                          for i in range(0, len(history.losses), 25)],
                 "metrics": {"final_loss": round(history.losses[-1], 4),
                             ("next_number_exact_match" if kind == "gpt" else "masked_number_exact_match"):
                                 round(metric, 4)}}

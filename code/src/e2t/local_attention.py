@@ -337,10 +337,11 @@ def train_luong(*, mode: str = "global", score: str = "general", D: int = 2, see
     return model, history
 
 
-def _evaluate(model: LuongTranslator, task: NumberTask, n: int | None = None) -> dict[str, Any]:
+def _evaluate(model: LuongTranslator, task: NumberTask, n: int | None = None, split: str = "test") -> dict[str, Any]:
     from .evaluation import evaluate
 
-    examples = list(task.test if n is None else task.test[:n])
+    data = getattr(task, split)
+    examples = list(data if n is None else data[:n])
     return evaluate(translator(model, task), examples)
 
 
@@ -364,13 +365,21 @@ def checkpoint_job(*, quick: bool = False, directory=None, steps: int = 600) -> 
         model, history = train_luong(mode=mode, steps=steps, seed=0, task=task)
         wall = time.perf_counter() - start
         result = _evaluate(model, task, n=50 if quick else None)
+        valid = _evaluate(model, task, n=50 if quick else None, split="valid")
         name = f"ch4_luong_{mode.replace('-', '_')}"
-        card = {"name": name, "command": f"python -m e2t.jobs local_attention  # {mode}", "seed": 0,
-                "steps": len(history.steps), "wall_time_s": round(wall, 1),
+        every = max(1, len(history.losses) // 40)
+        card = {"name": name, "command": "python -m e2t.jobs local_attention" + (" (quick)" if quick else ""),
+                "seed": 0, "steps": len(history.steps), "wall_time_s": round(wall, 1),
                 "metrics": {"exact_match": result["overall"]["exact_match"],
                             "token_accuracy": result["overall"]["token_accuracy"],
                             "by_bucket": {k: v["exact_match"] for k, v in result["by_bucket"].items()},
                             "final_loss": history.losses[-1]},
+                "valid": {"exact_match": valid["overall"]["exact_match"],
+                          "by_bucket": {k: v["exact_match"] for k, v in valid["by_bucket"].items()}},
+                "curve": [[i + every, round(sum(history.losses[i:i + every]) / every, 4)]
+                          for i in range(0, len(history.losses) - every + 1, every)],
+                "selection_rule": "none: one seed, the last step, steps fixed in advance (the same for the "
+                                  "three modes)",
                 "config": asdict(model.config), "ms_per_step": round(1000 * history.seconds_per_step, 1)}
         save_checkpoint(model, name, card, directory=directory)
     return card

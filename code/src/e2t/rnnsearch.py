@@ -20,12 +20,11 @@ Introduced in: chapter 3.
 from __future__ import annotations
 
 import dataclasses
-import json
+import math
 import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import torch
@@ -371,31 +370,44 @@ def _builder(name: str, task: NumberTask, small: bool):
     raise ValueError(f"name must be one of {MODELS}, got {name!r}")
 
 
-def train_and_track(name: str, seed: int, *, steps: int, eval_every: int, batch_size: int = 128, lr: float = 1e-3,
-                    task: NumberTask | None = None, small: bool = False, out_dir: str | Path | None = None,
-                    progress: bool = False) -> tuple[dict[str, Any], nn.Module]:
-    """Train model ``name`` (``"RNNenc"`` or ``"RNNsearch"``) with ``seed`` and score it on the whole test split by
-    source-length bucket every ``eval_every`` steps. Returns ``(run, model)``; ``run["evals"]`` lists the scores
-    along training (with the step and the mean loss of the last 50 steps).
+#: Steps every Fig. 2 run trains (both models, the same batches), and the budgets at which each is scored on the
+#: test split. Both were fixed before any run: the first budget is where attention has learned the task and the
+#: fixed vector has not; the last is where the fixed vector, too, translates short numbers.
+STEPS = 1500
+BUDGETS = (300, 1500)
 
-    With ``out_dir``, the run so far (``NAME_seedS.json``) and the weights (``NAME_seedS.safetensors``) are written
-    after every evaluation, so a long run that is stopped keeps what it measured.
+
+def train_and_track(name: str, seed: int, *, steps: int = STEPS, eval_every: int = 100,
+                    budgets: Sequence[int] = BUDGETS, batch_size: int = 128, lr: float = 1e-3,
+                    task: NumberTask | None = None, small: bool = False,
+                    progress: bool = False) -> tuple[dict[str, Any], dict[int, dict[str, torch.Tensor]]]:
+    """Train model ``name`` (``"RNNenc"`` or ``"RNNsearch"``) with ``seed`` for ``steps`` steps.
+
+    Every ``eval_every`` steps the model is scored on the **validation** split (exact match overall and by
+    source-length bucket: the learning curves); at each step of ``budgets`` it is also scored on the whole **test**
+    split, and its weights at that step are kept. Returns ``(run, weights)``: ``run["valid"]`` is the curve,
+    ``run["test"]`` maps each budget to its test scores, ``weights`` maps each budget to a ``state_dict`` copy.
 
     Introduced in: chapter 3.
     """
-    from safetensors.torch import save_model
-
     from e2t.evaluation import evaluate
 
+    budgets = sorted(set(budgets))
+    if not budgets or budgets[0] < 1 or budgets[-1] > steps:
+        raise ValueError(f"budgets must lie in 1..steps={steps}, got {budgets}")
     task = task or number_task()
     build, loss_fn, make_translate = _builder(name, task, small)
     e2t.set_seed(seed)
     model = build()
     stream = batches(task.train, task, batch_size=batch_size, seed=seed, epochs=None)
+    valid = list(task.valid[:50]) if small else list(task.valid)
+    test = list(task.test[:50]) if small else list(task.test)
     losses: list[float] = []
     run: dict[str, Any] = {"model": name, "seed": seed, "steps": steps, "eval_every": eval_every,
-                           "batch_size": batch_size, "lr": lr, "config": dataclasses.asdict(model.config),
-                           "evals": [], "train_time_s": 0.0}
+                           "budgets": budgets, "batch_size": batch_size, "lr": lr,
+                           "config": dataclasses.asdict(model.config), "valid": [], "test": {},
+                           "train_time_s": 0.0}
+    weights: dict[int, dict[str, torch.Tensor]] = {}
     clock = {"start": time.perf_counter(), "eval": 0.0}
 
     def tracked_loss(m, batch):
@@ -404,137 +416,111 @@ def train_and_track(name: str, seed: int, *, steps: int, eval_every: int, batch_
         return loss
 
     def eval_fn(m):
-        start = time.perf_counter()
-        res = _rounded(evaluate(make_translate(m), task.test))
-        res["step"] = len(losses)
+        begin = time.perf_counter()
+        step = len(losses)
+        res = _rounded(evaluate(make_translate(m), valid))
+        res["step"] = step
         res["loss"] = round(sum(losses[-50:]) / max(len(losses[-50:]), 1), 4)
-        clock["eval"] += time.perf_counter() - start
-        run["evals"].append(res)
+        run["valid"].append(res)
+        if step in budgets:
+            run["test"][str(step)] = _rounded(evaluate(make_translate(m), test))
+            weights[step] = {k: v.detach().clone() for k, v in m.state_dict().items()}
+        clock["eval"] += time.perf_counter() - begin
         run["train_time_s"] = round(time.perf_counter() - clock["start"] - clock["eval"], 1)
-        if out_dir is not None:
-            folder = Path(out_dir)
-            folder.mkdir(parents=True, exist_ok=True)
-            (folder / f"{name}_seed{seed}.json").write_text(json.dumps(run, indent=1) + "\n", encoding="utf-8")
-            save_model(m, str(folder / f"{name}_seed{seed}.safetensors"))
         return {"exact_match": res["overall"]["exact_match"]}
 
+    every = math.gcd(eval_every, *budgets)  # evaluate at least at every budget
+    if every != eval_every:
+        raise ValueError(f"eval_every={eval_every} must divide every budget {budgets}")
     e2t.train.fit(model, tracked_loss, stream, steps=steps, lr=lr, eval_fn=eval_fn, eval_every=eval_every,
                   progress=progress, desc=f"{name} seed {seed}")
-    last = run["evals"][-1]
-    print(f"  {name} seed {seed}: {len(losses)} steps in {run['train_time_s']:.0f} s (training only), EM "
-          f"{last['overall']['exact_match']:.3f}, longest bucket "
-          f"{list(last['by_bucket'].values())[-1]['exact_match']:.3f}", file=sys.stderr)
-    return run, model
+    last = run["test"][str(budgets[-1])]
+    print(f"  {name} seed {seed}: {len(losses)} steps in {run['train_time_s']:.0f} s (training only), test EM "
+          f"{last['overall']['exact_match']:.3f} at {budgets[-1]} steps", file=sys.stderr)
+    return run, weights
 
 
 # ---------------------------------------------------------------------------------------------- make checkpoints
 
-def _assemble(runs: list[dict[str, Any]], rnnsearch: nn.Module, task: NumberTask, *, command: str,
-              directory=None) -> dict[str, Any]:
-    """Write ``rnnsearch_fig2.json`` (all runs, no weights) and the ``rnnsearch`` checkpoint; return its card."""
-    from e2t.checkpoints import CHECKPOINT_DIR, save_checkpoint
+SELECTION_RULE = ("the RNNsearch run with the highest validation exact match at the last budget (ties: the first "
+                  "seed), at that budget; test never consulted")
 
-    note = "timings measured on 2 CPU cores shared with other jobs; they overstate the time on an idle machine"
-    folder = Path(directory) if directory is not None else CHECKPOINT_DIR
-    folder.mkdir(parents=True, exist_ok=True)
-    runs = [{**r, "steps": r["evals"][-1]["step"]} for r in runs]  # the steps done (a stopped run did fewer)
+
+def _assemble(runs: list[dict[str, Any]], weights: dict[tuple[str, int], dict[int, dict[str, torch.Tensor]]],
+              task: NumberTask, *, command: str, directory=None) -> dict[str, Any]:
+    """Write ``rnnsearch_fig2.json`` (all runs, no weights) and the ``rnnsearch`` checkpoint; return its card."""
+    from e2t.checkpoints import save_card, save_checkpoint
+
     seeds = sorted({r["seed"] for r in runs})
     steps = max(r["steps"] for r in runs)
-    fig2 = {"name": "rnnsearch_fig2", "command": command, "seed": seeds, "steps": steps, "note": note,
+    budgets = runs[0]["budgets"]
+    fig2 = {"name": "rnnsearch_fig2", "command": command, "seed": seeds, "steps": steps, "budgets": budgets,
             "wall_time_s": round(sum(r["train_time_s"] for r in runs), 1), "runs": runs,
-            "metrics": {f"{r['model']} seed {r['seed']}": {k: v["exact_match"] for k, v in
-                                                         r["evals"][-1]["by_bucket"].items()} for r in runs}}
-    (folder / "rnnsearch_fig2.json").write_text(json.dumps(fig2, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+            "comparison": "both models train the same steps on the same batches (same seed) with the same "
+                          "optimiser; each is scored on test at every budget",
+            "metrics": {f"{r['model']} seed {r['seed']} @{b}": {k: v["exact_match"] for k, v in
+                                                               r["test"][str(b)]["by_bucket"].items()}
+                        for r in runs for b in budgets}}
+    save_card("rnnsearch_fig2", fig2, directory=directory)
 
-    run = next(r for r in runs if r["model"] == "RNNsearch" and r["seed"] == seeds[0])
-    final = run["evals"][-1]  # the scores of the saved weights on the whole test split
+    def valid_at_last(r):
+        return next(v for v in r["valid"] if v["step"] == budgets[-1])["overall"]["exact_match"]
+
+    candidates = [r for r in runs if r["model"] == "RNNsearch"]
+    run = max(candidates, key=lambda r: (valid_at_last(r), -r["seed"]))
+    model = make_rnnsearch(RNNsearchConfig(**run["config"]))
+    model.load_state_dict(weights[("RNNsearch", run["seed"])][budgets[-1]])
+    model.eval()
+    final = run["test"][str(budgets[-1])]
     short = [final["by_bucket"][k] for k in ("1-5", "6-10")]
     upto10 = sum(b["n"] * b["exact_match"] for b in short) / max(sum(b["n"] for b in short), 1)
-    card = {"name": "rnnsearch", "command": command, "seed": seeds[0], "steps": final["step"],
-            "wall_time_s": run["train_time_s"], "note": note,
+    card = {"name": "rnnsearch", "command": command, "seed": run["seed"], "steps": budgets[-1],
+            "wall_time_s": run["train_time_s"], "selection_rule": SELECTION_RULE,
+            "valid_exact_match": valid_at_last(run),
             "train": {"batch_size": run["batch_size"], "lr": run["lr"],
                       "optimizer": "Adam (constant learning rate), gradient norm clipped at 1"},
-            "config": dataclasses.asdict(rnnsearch.config),
+            "config": dataclasses.asdict(model.config),
+            "curve": [[v["step"], v["loss"], v["overall"]["exact_match"]] for v in run["valid"]],
+            "curve_columns": ["step", "training loss (mean of the last 50 steps)", "validation exact match"],
             "metrics": {"exact_match": final["overall"]["exact_match"], "bleu": final["overall"]["bleu"],
                         "token_accuracy": final["overall"]["token_accuracy"],
                         "exact_match_upto10": round(upto10, 4),
                         "exact_match_by_bucket": {k: v["exact_match"] for k, v in final["by_bucket"].items()},
                         "bleu_by_bucket": {k: v["bleu"] for k, v in final["by_bucket"].items()}},
             "test": {"overall": final["overall"], "by_bucket": final["by_bucket"]}}
-    save_checkpoint(rnnsearch, "rnnsearch", card, directory=directory)
+    save_checkpoint(model, "rnnsearch", card, directory=directory)
     return card
 
 
-#: Steps per model in the shipped runs: RNNsearch had converged long before RNNenc, so RNNenc trained longer.
-STEPS = {"RNNenc": 1500, "RNNsearch": 300}
-
-
 def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] = (0, 1),
-                   steps: int | dict[str, int] | None = None, eval_every: int = 100) -> dict[str, Any]:
-    """Reproduce what chapter 3 ships (``make checkpoints``): Bahdanau et al.'s Fig. 2 on the number task.
+                   steps: int = STEPS, budgets: Sequence[int] = BUDGETS, eval_every: int = 100) -> dict[str, Any]:
+    """Reproduce what chapter 3 ships (``python -m e2t.jobs rnnsearch``): Bahdanau et al.'s Fig. 2 on the number
+    task, at equal training steps.
 
-    RNNenc (chapter 2's fixed-vector GRU, ``e2t.seq2seq``) and RNNsearch are trained with each of ``seeds`` on the
-    same batches (same seed, same order), with the same optimiser (Adam, learning rate 1e-3, batch 128) and the
-    same steps, and scored on the whole test split by source-length bucket every ``eval_every`` steps
-    (``train_and_track``); ``steps`` (default ``STEPS``) may give each model its own length, and the comparison at
-    equal steps uses the evaluations both have. Writes
+    For each of ``seeds``, RNNenc (chapter 2's fixed-vector GRU, ``e2t.seq2seq``, one GRU of 256) and RNNsearch
+    (a biGRU of 2 x 128 with attention) train ``steps`` steps on the same batches (same seed, same order) with the
+    same optimiser (Adam, learning rate 1e-3, batch 128). Each is scored on the validation split every
+    ``eval_every`` steps and on the whole test split at each step of ``budgets`` (``train_and_track``). Writes
     - ``rnnsearch_fig2.json``: a card without weights holding every evaluation of every run (the Fig. 2 data);
-    - ``rnnsearch.safetensors`` + ``rnnsearch.json``: the first seed's RNNsearch at the end, with its test
-      metrics by bucket (exact match, BLEU) and on sources of up to 10 words.
-    Returns the ``rnnsearch`` card.
+    - ``rnnsearch.safetensors`` + ``rnnsearch.json``: one RNNsearch at the last budget, chosen on validation
+      (``SELECTION_RULE``), with its test metrics by bucket and on sources of up to 10 words.
+    The runs go one after another in this process. Returns the ``rnnsearch`` card.
 
     Introduced in: chapter 3.
     """
     if quick and directory is None:
         raise ValueError("quick=True must write to a directory (not over the shipped checkpoints)")
-    steps = STEPS if steps is None else steps
     if quick:
-        seeds, steps, eval_every = tuple(seeds)[:1], 4, 2
+        seeds, steps, budgets, eval_every = tuple(seeds)[:1], 4, (2, 4), 2
     task = number_task()
-    runs, rnnsearch = [], None
+    runs, weights = [], {}
     for seed in seeds:
         for name in MODELS:
-            n = steps[name] if isinstance(steps, dict) else steps
-            run, model = train_and_track(name, seed, steps=n, eval_every=eval_every, task=task, small=quick)
+            run, kept = train_and_track(name, seed, steps=steps, eval_every=eval_every, budgets=budgets,
+                                        task=task, small=quick)
             runs.append(run)
-            if name == "RNNsearch" and rnnsearch is None:
-                rnnsearch = model
+            weights[(name, seed)] = kept
     command = "python -m e2t.jobs rnnsearch" + (" (quick)" if quick else "")
-    return _assemble(runs, rnnsearch, task, command=command, directory=directory)
+    return _assemble(runs, weights, task, command=command, directory=directory)
 
 
-def _main(argv: list[str] | None = None) -> None:
-    """``python -m e2t.rnnsearch run NAME SEED --out DIR`` trains one run of ``checkpoint_job`` (so the runs can go
-    in parallel processes); ``python -m e2t.rnnsearch assemble --out DIR`` writes the cards from those runs."""
-    import argparse
-
-    from safetensors.torch import load_model
-
-    parser = argparse.ArgumentParser(description=_main.__doc__)
-    parser.add_argument("action", choices=("run", "assemble"))
-    parser.add_argument("name", nargs="?", choices=MODELS)
-    parser.add_argument("seed", nargs="?", type=int)
-    parser.add_argument("--out", required=True)
-    parser.add_argument("--steps", type=int, default=1200)
-    parser.add_argument("--eval-every", type=int, default=100)
-    parser.add_argument("--directory", default=None)
-    parser.add_argument("--command", default=None, help="how the runs were made, for the cards")
-    args = parser.parse_args(argv)
-    if args.action == "run":
-        train_and_track(args.name, args.seed, steps=args.steps, eval_every=args.eval_every, out_dir=args.out)
-        return
-    folder = Path(args.out)
-    runs = [json.loads(p.read_text(encoding="utf-8")) for p in sorted(folder.glob("*_seed*.json"))]
-    first = min(r["seed"] for r in runs if r["model"] == "RNNsearch")
-    model = make_rnnsearch(RNNsearchConfig(**next(r["config"] for r in runs
-                                                  if r["model"] == "RNNsearch" and r["seed"] == first)))
-    load_model(model, str(folder / f"RNNsearch_seed{first}.safetensors"), strict=True, device="cpu")
-    model.eval()
-    command = args.command or ("python -m e2t.rnnsearch run {RNNenc,RNNsearch} {0,1} (in parallel), then "
-                               "assemble; `python -m e2t.jobs rnnsearch` runs the same one after another")
-    card = _assemble(runs, model, number_task(), command=command, directory=args.directory)
-    print(json.dumps(card["metrics"], indent=1))
-
-
-if __name__ == "__main__":
-    _main()

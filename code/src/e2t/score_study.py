@@ -165,7 +165,7 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
 
     Introduced in: chapter 4.
     """
-    from .checkpoints import checkpoint_paths
+    from .checkpoints import checkpoint_paths, read_card, save_card
 
     if quick and directory is None:
         raise ValueError("quick=True must write to a directory of its own")
@@ -180,11 +180,13 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
 
     def write(complete: bool) -> dict[str, Any]:
         done = [d_m_s for d_m_s in settings() if any(_is(r, *d_m_s) for r in runs)]
-        card = {"name": CARD, "command": f"python -m e2t.jobs score_study  # workers={workers}",
+        card = {"name": CARD, "command": "python -m e2t.jobs score_study" + (" (quick)" if quick else "")
+                + ("" if workers == 1 else f"  # checkpoint_job(workers={workers})"),
                 "seed": sorted({r["seed"] for r in runs}), "steps": steps,
                 "wall_time_s": round(time.perf_counter() - start, 1), "complete": complete,
-                "note": (f"one torch thread per run, {workers} run(s) at a time on a 2-core CPU, other work on the "
-                         "machine at times: compare ms_per_step within the card, not with other machines"),
+                "note": (f"one torch thread per run, {workers} run(s) at a time on a 2-core CPU; what else ran is "
+                         "in ran_beside: compare ms_per_step within the card, not with other machines"),
+                "selection_rule": "none: every setting trains the same fixed steps; all seeds are reported",
                 "train": {"batch_size": BATCH_SIZE, "lr": LR, "clip": CLIP, "schedule": "cosine decay to lr/20",
                           "optimizer": "Adam",
                           "decoders": {"rnnsearch": f"e2t.rnnsearch.RNNsearch with {RNNSEARCH_SIZES}",
@@ -193,8 +195,8 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
                 "metrics": {f"{d}/{m}/{s}": round(statistics.fmean(r["exact_match"] for r in runs
                                                                    if _is(r, d, m, s)), 4)
                             for d, m, s in done}}
-        path.write_text(json.dumps(card, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-        return card
+        save_card(CARD, card, directory=directory)
+        return read_card(CARD, directory=directory)
 
     if workers > 1:
         import multiprocessing as mp

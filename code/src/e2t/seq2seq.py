@@ -30,8 +30,8 @@ from e2t.data.text import Batch, Example, NumberTask, batches, collate, number_t
 from e2t.decoding import decode
 
 __all__ = ["CELLS", "Seq2SeqConfig", "Encoder", "Decoder", "Seq2Seq", "make_seq2seq", "seq2seq_loss",
-           "translator", "TrainSettings", "train_seq2seq", "run_setting", "SETTINGS", "load_seq2seq",
-           "checkpoint_job"]
+           "translator", "TrainSettings", "train_seq2seq", "run_setting", "SETTINGS", "LR_GRID", "SWEPT",
+           "load_seq2seq", "checkpoint_job"]
 
 #: The recurrent cells behind ``Seq2SeqConfig.cell``.
 CELLS: dict[str, type[nn.RNNBase]] = {"rnn": nn.RNN, "gru": nn.GRU, "lstm": nn.LSTM}
@@ -289,12 +289,12 @@ SETTINGS: dict[str, dict[str, Any]] = {
 
 def run_setting(name: str, *, seed: int, task: NumberTask | None = None, settings: TrainSettings = TrainSettings(),
                 model_kwargs: dict[str, Any] | None = None, progress: bool = False,
-                eval_examples: list[Example] | None = None):
-    """Train setting ``name`` of ``SETTINGS`` with ``seed`` and evaluate it (greedy) on the test split
-    (or on ``eval_examples``).
+                eval_examples: list[Example] | None = None, valid_examples: list[Example] | None = None):
+    """Train setting ``name`` of ``SETTINGS`` with ``seed`` and evaluate it (greedy) on the validation split and on
+    the test split (or on ``valid_examples`` / ``eval_examples``).
 
-    Returns ``(model, record)`` where ``record`` holds the seed, steps, wall time, final loss and the
-    ``e2t.evaluation.evaluate`` result.
+    Returns ``(model, record)`` where ``record`` holds the seed, learning rate, steps, wall time, final loss and the
+    ``e2t.evaluation.evaluate`` results ``valid`` and ``test``.
 
     Introduced in: chapter 2.
     """
@@ -306,11 +306,20 @@ def run_setting(name: str, *, seed: int, task: NumberTask | None = None, setting
     config = Seq2SeqConfig.for_task(task, **{**(model_kwargs or {}), **SETTINGS[name]})
     model, history = train_seq2seq(config, task, seed=seed, settings=settings, progress=progress)
     start = time.perf_counter()
+    valid = evaluate(translator(model, task), valid_examples or task.valid)
     result = evaluate(translator(model, task), eval_examples or task.test)
-    record = {"setting": name, "seed": seed, "steps": len(history.steps), "wall_time_s": round(history.wall_time_s, 1),
-              "eval_time_s": round(time.perf_counter() - start, 1),
-              "final_loss": round(sum(history.losses[-50:]) / len(history.losses[-50:]), 4), "test": result}
+    record = {"setting": name, "seed": seed, "lr": settings.lr, "steps": len(history.steps),
+              "wall_time_s": round(history.wall_time_s, 1), "eval_time_s": round(time.perf_counter() - start, 1),
+              "final_loss": round(sum(history.losses[-50:]) / len(history.losses[-50:]), 4),
+              "curve": _curve(history.losses), "valid": valid, "test": result}
     return model, record
+
+
+def _curve(losses: list[float], points: int = 40) -> list[list[float]]:
+    """``[step, mean loss of the steps since the previous point]`` at about ``points`` evenly spaced steps."""
+    every = max(1, len(losses) // points)
+    return [[i + every, round(sum(losses[i:i + every]) / len(losses[i:i + every]), 4)]
+            for i in range(0, len(losses) - every + 1, every)]
 
 
 def load_seq2seq(name: str, *, directory=None) -> tuple[Seq2Seq, dict[str, Any]]:
@@ -327,57 +336,119 @@ def load_seq2seq(name: str, *, directory=None) -> tuple[Seq2Seq, dict[str, Any]]
     return model, card
 
 
-def _command(name: str, quick: bool) -> str:
-    return f"python -m e2t.jobs seq2seq  # {name}{' (quick)' if quick else ''}"
+#: The learning rates tried for each cell (seed 0, ``TrainSettings().steps`` steps); the one with the best
+#: validation exact match (ties: token accuracy) trains that cell's settings. The vanilla RNN gets the same chance
+#: as the gated cells.
+LR_GRID: tuple[float, ...] = (3e-4, 1e-3, 3e-3, 1e-2)
+
+#: The settings whose learning rate each cell's sweep decides (named after the setting the sweep trains).
+SWEPT: dict[str, str] = {"rnn": "rnn", "gru": "gru", "gru_reversed": "gru", "gru_twice": "gru", "lstm": "lstm"}
+
+COMMAND = "python -m e2t.jobs seq2seq"
+
+
+def _valid_key(record: dict[str, Any]) -> tuple[float, float]:
+    overall = record["valid"]["overall"]
+    return overall["exact_match"], overall["token_accuracy"]
+
+
+def _strip(result: dict[str, Any]) -> dict[str, Any]:
+    """An ``evaluate`` result for a card: no hypotheses, numbers rounded to 4 places."""
+    def r(d):
+        return {k: (round(v, 4) if isinstance(v, float) else v) for k, v in d.items()}
+    return {"overall": r(result["overall"]), "by_bucket": {k: r(v) for k, v in result["by_bucket"].items()}}
 
 
 def checkpoint_job(*, quick: bool = False, directory=None, seeds: tuple[int, ...] = (0, 1, 2),
-                   names: tuple[str, ...] | None = None, baseline: bool = True) -> dict[str, Any]:
-    """Train the chapter's experiments and save them (``make checkpoints``).
+                   names: tuple[str, ...] | None = None, baseline: bool = True,
+                   lr_grid: tuple[float, ...] = LR_GRID) -> dict[str, Any]:
+    """Train the chapter's experiments and save them (``python -m e2t.jobs seq2seq``).
 
-    For each setting of ``SETTINGS``: three seeds, ``TrainSettings()`` each; the seed-0 model is saved as
-    ``seq2seq_<setting>`` and its card lists every seed's test results (``runs``) and their mean (``metrics``).
-    Then the bottleneck baseline ``seq2seq_gru_baseline``: the GRU trained four times as long, evaluated by
-    source-length bucket and at every source length, greedy and with beam search. Returns the baseline's card
-    (``names`` and ``baseline=False`` run a part of the job, e.g. to spread it over processes).
+    1. A learning-rate sweep per cell (``LR_GRID``, seed 0): each cell's learning rate is the one with the best
+       **validation** exact match; the sweep is the card ``seq2seq_lr_sweep`` (no weights).
+    2. For each setting of ``SETTINGS``: seeds 0, 1, 2 at its cell's learning rate (``SWEPT``); the seed-0 model is
+       saved as ``seq2seq_<setting>`` and its card lists every seed's validation and test results (``runs``) and
+       the test mean (``metrics``).
+    3. The bottleneck baseline ``seq2seq_gru_baseline``: the GRU at its learning rate, trained four times as long,
+       evaluated on test by source-length bucket and at every source length, greedy and with beam search.
+
+    Nothing is chosen on test: the only choice, the learning rate, is made on validation. Returns the baseline's
+    card (``names`` and ``baseline=False`` run a part of the job).
 
     Introduced in: chapter 2.
     """
-    from e2t.checkpoints import save_checkpoint
+    from e2t.checkpoints import save_card, save_checkpoint
     from e2t.evaluation import evaluate, mean_std
 
     if quick and directory is None:
         raise ValueError("quick=True must write to a directory (not over the shipped checkpoints)")
     task = number_task()
-    train_settings = TrainSettings(steps=5, batch_size=8) if quick else TrainSettings()
+    base = TrainSettings(steps=5, batch_size=8) if quick else TrainSettings()
     model_kwargs = {"d_hidden": 16, "d_embed": 8} if quick else {}
-    seeds = seeds[:1] if quick else seeds
+    seeds = tuple(seeds)[:1] if quick else tuple(seeds)
+    lr_grid = tuple(lr_grid)[:2] if quick else tuple(lr_grid)
     test = list(task.test[:100] if quick else task.test)
+    valid = list(task.valid[:100] if quick else task.valid)
+    command = COMMAND + (" (quick)" if quick else "")
+    names = tuple(SETTINGS) if names is None else tuple(names)
+    cells = sorted({SWEPT[n] for n in names} | ({"gru"} if baseline else set()))
+
+    # 1. the learning-rate sweep, on validation
+    chosen, sweep, kept = {}, {}, {}
+    for cell in cells:
+        trials = []
+        for lr in lr_grid:
+            settings = dataclasses.replace(base, lr=lr)
+            model, record = run_setting(cell, seed=seeds[0], task=task, settings=settings, model_kwargs=model_kwargs,
+                                        eval_examples=test, valid_examples=valid)
+            trials.append((record, model))
+            print(f"  sweep {cell} lr {lr:g}: valid EM {record['valid']['overall']['exact_match']:.3f}",
+                  file=sys.stderr)
+        best_record, best_model = max(trials, key=lambda t: _valid_key(t[0]))
+        chosen[cell] = best_record["lr"]
+        kept[cell] = (best_model, best_record)  # the seed-0 run of the chosen rate is reused below
+        sweep[cell] = [{"lr": r["lr"], "valid": _strip(r["valid"])["overall"], "final_loss": r["final_loss"],
+                        "wall_time_s": r["wall_time_s"]} for r, _ in trials]
+    save_card("seq2seq_lr_sweep", {
+        "name": "seq2seq_lr_sweep", "command": command, "seed": seeds[0], "steps": base.steps,
+        "wall_time_s": round(sum(t["wall_time_s"] for c in sweep.values() for t in c), 1),
+        "metrics": {"chosen_lr": chosen}, "trials": sweep, "lr_grid": list(lr_grid),
+        "selection_rule": "per cell, the learning rate with the highest validation exact match "
+                          "(ties: validation token accuracy); seed 0; test never consulted"},
+        directory=directory)
+
+    # 2. the settings, three seeds each, at their cell's chosen rate
     card: dict[str, Any] = {}
-    for name in tuple(SETTINGS) if names is None else names:
+    for name in names:
+        settings = dataclasses.replace(base, lr=chosen[SWEPT[name]])
         records, first = [], None
         for seed in seeds:
-            model, record = run_setting(name, seed=seed, task=task, settings=train_settings,
-                                        model_kwargs=model_kwargs, eval_examples=test)
-            records.append(record)
+            if name == SWEPT[name] and seed == seeds[0]:
+                model, record = kept[name]
+            else:
+                model, record = run_setting(name, seed=seed, task=task, settings=settings,
+                                            model_kwargs=model_kwargs, eval_examples=test, valid_examples=valid)
+            records.append({**record, "valid": _strip(record["valid"]), "test": _strip(record["test"])})
             first = first or model
-            print(f"  {name} seed {seed}: EM {record['test']['overall']['exact_match']:.3f} "
+            print(f"  {name} seed {seed}: test EM {record['test']['overall']['exact_match']:.3f} "
                   f"in {record['wall_time_s']:.0f} s", file=sys.stderr)
         metrics = {}
         for key in ("exact_match", "token_accuracy", "bleu"):
-            m, s = mean_std([r["test"]["overall"][key] for r in records])
+            m, sd = mean_std([r["test"]["overall"][key] for r in records])
             metrics[key] = round(m, 4)
-            metrics[key + "_std"] = round(s, 4)
-        card = {"name": f"seq2seq_{name}", "command": _command(name, quick), "seed": seeds[0],
-                "steps": train_settings.steps, "wall_time_s": records[0]["wall_time_s"], "metrics": metrics,
-                "config": dataclasses.asdict(first.config), "train": dataclasses.asdict(train_settings),
-                "runs": records, "note": "timings measured on 2 CPU cores shared with other jobs"}
+            metrics[key + "_std"] = round(sd, 4)
+        card = {"name": f"seq2seq_{name}", "command": command, "seed": seeds[0], "steps": settings.steps,
+                "wall_time_s": records[0]["wall_time_s"], "metrics": metrics,
+                "config": dataclasses.asdict(first.config), "train": dataclasses.asdict(settings),
+                "runs": records,
+                "selection_rule": f"learning rate {settings.lr:g} from the {SWEPT[name]} sweep (seq2seq_lr_sweep, "
+                                  "validation); the weights are seed 0's, the metrics the mean over the seeds"}
         save_checkpoint(first, f"seq2seq_{name}", card, directory=directory)
 
     if not baseline:
         return card
     # the bottleneck baseline: one GRU trained longer on all lengths
-    long = TrainSettings(steps=15, batch_size=8) if quick else TrainSettings(steps=4 * TrainSettings().steps)
+    long = dataclasses.replace(base, steps=3 * base.steps if quick else 4 * base.steps, lr=chosen["gru"])
     config = Seq2SeqConfig.for_task(task, **model_kwargs)
     model, history = train_seq2seq(config, task, seed=0, settings=long, progress=False)
     greedy = evaluate(translator(model, task), test, return_hypotheses=True)
@@ -389,7 +460,8 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: tuple[int, ...
         by_length[str(n)] = {"n": len(idx), "exact_match": round(hits / len(idx), 4)}
     del greedy["hypotheses"]
     short = evaluate(translator(model, task), test, max_source_len=10)
-    card = {"name": "seq2seq_gru_baseline", "command": _command("gru_baseline", quick), "seed": 0,
+    valid_result = evaluate(translator(model, task), valid)
+    card = {"name": "seq2seq_gru_baseline", "command": command, "seed": 0,
             "steps": len(history.steps), "wall_time_s": round(history.wall_time_s, 1),
             "metrics": {"exact_match": round(greedy["overall"]["exact_match"], 4),
                         "token_accuracy": round(greedy["overall"]["token_accuracy"], 4),
@@ -403,6 +475,8 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: tuple[int, ...
             "test_greedy": greedy, "test_beam4": beam, "exact_match_by_length": by_length,
             "config": dataclasses.asdict(config), "train": dataclasses.asdict(long),
             "final_loss": round(sum(history.losses[-50:]) / len(history.losses[-50:]), 4),
-            "note": "timings measured on 2 CPU cores shared with other jobs"}
+            "curve": _curve(history.losses), "valid": _strip(valid_result),
+            "selection_rule": f"learning rate {long.lr:g} from the gru sweep (seq2seq_lr_sweep, validation); "
+                              "steps fixed in advance at four times the settings' steps; seed 0"}
     save_checkpoint(model, "seq2seq_gru_baseline", card, directory=directory)
     return card

@@ -29,7 +29,7 @@ from num2words import CONVERTER_CLASSES, num2words
 
 __all__ = ["Vocab", "Example", "NumberTask", "Batch", "SPECIALS", "GERMAN_MORPHEMES", "english_tokens",
            "tokenize_english", "german_tokens", "tokenize_german", "german_detokenize", "number_task",
-           "make_examples", "batches", "source_tokens"]
+           "make_examples", "batches", "source_tokens", "length_profile", "LENGTH_BUCKETS"]
 
 #: Special tokens, in id order: padding, begin and end of sequence, unknown.
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
@@ -272,8 +272,12 @@ def number_task(*, seed: int = 0, n_train: int = 20_000, n_valid: int = 1_000, n
     Values are drawn log-uniformly from ``[1, max_value)`` with a ``torch.Generator`` seeded by ``seed``, so every
     number of digits is about equally likely and English sources range from 1 to 23 words. The task is split **by
     value** (no number in two splits): the numbers ``0 .. always_train`` (whose forms are unique, e.g. a lone
-    "one" -> "eins") all go to training, the first ``n_valid`` other distinct draws to validation, the next
-    ``n_test`` to test, and the rest (up to ``n_train`` examples in all) to training. Both vocabularies are built
+    "one" -> "eins") all go to training; the other distinct values are drawn first, then **shuffled**, and only
+    then cut into validation (``n_valid``), test (``n_test``) and the rest of training. The shuffle matters: the
+    small values are few, so most of them are drawn early (later draws of them are repeats); cutting the draws in
+    the order they came would put almost all short numbers into validation and test and none into training. After
+    the shuffle the three splits have the same profile of source lengths (``e2t.data.text.length_profile``; the
+    tests check it). Both vocabularies are built
     from every form the generator can produce (all of ``GERMAN_MORPHEMES``; the English words of 0-10**12 and of
     every example), so no split has unknown tokens.
 
@@ -299,6 +303,8 @@ def number_task(*, seed: int = 0, n_train: int = 20_000, n_valid: int = 1_000, n
                 drawn.append(x)
                 if len(drawn) == need:
                     break
+    order = torch.randperm(len(drawn), generator=g).tolist()  # the draw order is not random: see the docstring
+    drawn = [drawn[i] for i in order]
     valid = drawn[:n_valid]
     test = drawn[n_valid:n_valid + n_test]
     train = small + drawn[n_valid + n_test:]
@@ -307,6 +313,25 @@ def number_task(*, seed: int = 0, n_train: int = 20_000, n_valid: int = 1_000, n
     english |= {t for split in splits for e in split for t in e.src}
     return NumberTask(*splits, src_vocab=Vocab(sorted(english)), tgt_vocab=Vocab(GERMAN_MORPHEMES), seed=seed,
                       max_value=max_value)
+
+
+#: Source-length buckets (English words) of ``length_profile``: the same as ``e2t.evaluation.DEFAULT_BUCKETS``.
+LENGTH_BUCKETS: tuple[tuple[int, int | None], ...] = ((1, 5), (6, 10), (11, 15), (16, 20), (21, None))
+
+
+def length_profile(examples: Sequence[Example],
+                   buckets: Sequence[tuple[int, int | None]] = LENGTH_BUCKETS) -> dict[str, float]:
+    """The share of ``examples`` whose source length falls in each bucket, keyed ``"1-5"``, ..., ``"21+"``.
+
+    Introduced in: chapter 2.
+    """
+    if len(examples) == 0:
+        raise ValueError("examples is empty")
+    out = {}
+    for lo, hi in buckets:
+        n = sum(1 for e in examples if len(e.src) >= lo and (hi is None or len(e.src) <= hi))
+        out[f"{lo}-{hi}" if hi is not None else f"{lo}+"] = n / len(examples)
+    return out
 
 
 # ---------------------------------------------------------------------------------------------- batching
