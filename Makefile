@@ -11,16 +11,21 @@ HTML   := _build/html
 
 export PATH := $(BIN):$(PATH)
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
+# With MPLBACKEND=Agg in the environment plt.show() draws nothing in a notebook and nbval misses every figure.
+unexport MPLBACKEND
+# The portability pass's kernels: another instruction set than the main pass (CONTRIBUTING.md).
+PORTABLE ?= $(shell bash tools/portable_env.sh)
 
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=900 --nbval-sanitize-with code/tests/nbval-sanitize.cfg
 
-.PHONY: help venv book build test unit nbval site browser vendor execute checkpoints bench constraints clean
+.PHONY: help venv book build test unit nbval nbval-portable site browser vendor execute checkpoints bench constraints clean
 
 help:
 	@echo "make book         build the site (executes chapters, cached) and print the path of index.html"
 	@echo "make test         unit tests, nbval over every chapter, site build and headless-browser check"
 	@echo "make execute      execute chapters in place (NB=chapters/05_ntm.ipynb for one)"
 	@echo "make nbval        nbval over chapters (NB=... for one)"
+	@echo "make nbval-portable  the same with the kernels switched to another instruction set"
 	@echo "make unit         unit tests of e2t"
 	@echo "make checkpoints  retrain every checkpoint shipped in data/checkpoints"
 	@echo "make bench        benchmarks -> bench/results.md"
@@ -50,6 +55,10 @@ unit: $(STAMP)
 nbval: $(STAMP)
 	$(BIN)/pytest -q $(NBVAL) -n $(JOBS) --dist loadfile $(NB)
 
+nbval-portable: $(STAMP)
+	@echo "portability pass: $(PORTABLE)"
+	env $(PORTABLE) $(BIN)/pytest -q $(NBVAL) -n $(JOBS) --dist loadfile $(NB)
+
 browser:
 	@bash tools/install_chromium.sh
 
@@ -59,6 +68,7 @@ site: $(STAMP) browser
 test: $(STAMP)
 	$(MAKE) unit
 	$(MAKE) nbval
+	$(MAKE) nbval-portable
 	$(MAKE) build
 	$(MAKE) site
 

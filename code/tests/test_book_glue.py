@@ -1,0 +1,27 @@
+"""Tests of e2t.book.glue: the stored bundle is the one myst-nb reads, and bad names fail."""
+
+import pytest
+import torch
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from myst_nb.ext.glue import GLUE_PREFIX as MYST_PREFIX
+
+from e2t.book.glue import GLUE_PREFIX, glue
+
+
+def test_glue_stores_a_hidden_bundle_that_myst_nb_reads():
+    InteractiveShell.instance()
+    with capture_output() as captured:
+        returned = glue("accuracy", torch.tensor(0.25))
+    assert returned == 0.25 and isinstance(returned, float)  # a 0-d tensor is glued as its number
+    (out,) = captured.outputs
+    assert out.data == {GLUE_PREFIX + "text/plain": "0.25"}  # nothing a front end would render
+    assert out.metadata["scrapbook"] == {"name": "accuracy", "mime_prefix": GLUE_PREFIX}
+    assert MYST_PREFIX == GLUE_PREFIX  # the prefix myst-nb looks for
+
+
+@pytest.mark.parametrize("name", ["", "two words", "1st", None])
+def test_glue_rejects_names_a_role_cannot_use(name):
+    with pytest.raises(ValueError, match="name must be"):
+        glue(name, 1)
