@@ -11,13 +11,12 @@ import resource
 import subprocess
 import sys
 
+import e2t
 import torch
 import torch.nn.functional as F
-from torch.utils import benchmark
-
-import e2t
 from e2t.attention import scaled_dot_product_attention
 from e2t.transformer import MultiHeadAttention
+from torch.utils import benchmark
 
 GOAL_RATIO = 1.2
 

@@ -1,7 +1,7 @@
 """Two model figures of the book: the NTM copy task's convergence (read from its card) and the Transformer's
 incremental-decoding speed-up (measured).
 
-- ``ntm_copy()``: for each seed trained by ``e2t.ntm_model.checkpoint_job``, where its cost first dipped below
+- ``ntm_copy()``: for each seed trained by ``e2t.recipes.ntm_model.checkpoint_job``, where its cost first dipped below
   0.01, and the sequences and the wall time it took to converge (to stay below), read from the ``ntm_copy``
   card's ``runs`` at run time (``None``: that seed did not converge within its budget). DESIGN.md sets no budget
   for it.
@@ -17,12 +17,13 @@ import statistics
 import time
 
 import torch
+from e2t.data.text import collate, number_task
+from e2t.train import checkpoints
+from e2t.transformer_model import make_transformer
 
 
 def ntm_copy(*, name: str = "ntm_copy", directory=None) -> dict:
-    from e2t.checkpoints import read_card
-
-    card = read_card(name, directory=directory)
+    card = checkpoints.read_card(name, directory=directory)
     rows = []
     for run in card.get("runs") or []:
         rows.append({
@@ -44,21 +45,17 @@ def _decode_time(model, batch, bos: int, *, cache: bool, steps: int) -> float:
     step = model.step if cache else model.step_without_cache
     start = time.perf_counter()
     with torch.no_grad():
-        state = model.init_state(batch.src, batch.src_lengths, cache=cache)
+        state = model.start(batch.src, batch.src_lengths, cache=cache)
         prev = torch.full((batch.src.shape[0],), bos)  # (B,)
         for _ in range(steps):  # exactly `steps` output tokens: no early stop at eos
-            log_probs, state = step(prev, state)
-            prev = log_probs.argmax(-1)
+            logits, state = step(prev, state)
+            prev = logits.argmax(-1)
     return time.perf_counter() - start
 
 
 def kv_cache(*, batch_size: int = 32, lengths=(10, 30, 60), repeats: int = 7) -> list[dict]:
-    from e2t.data.text import collate, number_task
-    from e2t.transformer import load_transformer
-
     task = number_task()
-    model, _ = load_transformer(task)
-    model.eval()
+    model, _ = checkpoints.load("transformer_numbers", make_transformer)
     longest = max(lengths)
     if longest > model.config.max_len:
         raise ValueError(f"lengths go up to {longest} but the model has max_len={model.config.max_len}")

@@ -1,7 +1,7 @@
 """Update latency of every widget of the book: recompute + redraw one frame, median of 20 moves.
 
 Widgets are found in the package: every public function of an ``e2t`` module whose name ends in ``_explorer`` and
-that takes no required argument returns an ``e2t.widgets.Explorer``. The time to build each explorer (what it
+that takes no required argument returns an ``e2t.viz.widgets.Explorer``. The time to build each explorer (what it
 precomputes: a model's outputs, the figure's fixed part per layout) is reported too; it is paid once, when the
 chapter's cell runs.
 """
@@ -18,7 +18,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import e2t  # noqa: E402
-from e2t.widgets import Explorer  # noqa: E402
+from e2t.viz.widgets import Explorer  # noqa: E402
 
 BUDGET_S = 0.100
 

@@ -1,6 +1,6 @@
 """The map from the source's sections to the package (chapter 7) is complete."""
 
-from e2t.catalog import SEED_SECTIONS, catalog, section_map, undocumented
+from e2t.book.catalog import SEED_SECTIONS, catalog, section_map, undocumented
 
 
 def test_every_public_object_names_its_chapter():

@@ -4,7 +4,8 @@ import pytest
 import torch
 
 import e2t
-from e2t.copy_models import checkpoint_job, make_attention_copy, make_transformer_copy
+from e2t.copy_models import make_attention_copy, make_transformer_copy
+from e2t.recipes.copy_models import checkpoint_job
 from e2t.data.copy_task import copy_batch
 from e2t.ntm_model import copy_loss
 

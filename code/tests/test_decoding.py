@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from e2t.decoding import beam_search, expand_state, greedy_decode, map_state, reorder_state
+from e2t.train.decoding import beam_search, expand_state, greedy_decode, map_state, reorder_state
 
 PAD, BOS, EOS, A, B = 0, 1, 2, 3, 4
 
@@ -151,7 +151,7 @@ def test_bad_arguments_raise_clear_errors():
 
     def bad(prev, state):
         return torch.zeros(5), state
-    with pytest.raises(ValueError, match="log_probs of shape"):
+    with pytest.raises(ValueError, match="logits of shape"):
         beam_search(bad, None, batch_size=1, bos=BOS, eos=EOS, max_len=3)
 
 

@@ -3,7 +3,7 @@
 import pytest
 
 from e2t.data.text import Example
-from e2t.evaluation import DEFAULT_BUCKETS, bucket_label, by_bucket_table, evaluate, mean_std, summary_table, \
+from e2t.train.evaluation import DEFAULT_BUCKETS, bucket_label, by_bucket_table, evaluate, mean_std, summary_table, \
     to_markdown
 
 

@@ -7,7 +7,8 @@ import e2t
 
 from e2t.data.patches import patch_search, to_patches
 from e2t.hard_attention import (MovingAverageBaseline, PatchModelConfig, accuracy, make_patch_model, patch_loss,
-                                policy_gradient_variance, reinforce_surrogate, train_patch_model)
+                                policy_gradient_variance, reinforce_surrogate)
+from e2t.recipes.hard_attention import train_patch_model
 
 
 @pytest.fixture(autouse=True)

@@ -10,8 +10,12 @@ import pytest  # noqa: E402
 import torch  # noqa: E402
 
 import e2t  # noqa: E402
-from e2t import checkpoints, metrics, plot, train, widgets  # noqa: E402
-from e2t.source import show_source  # noqa: E402
+from e2t import train  # noqa: E402
+from e2t.train import checkpoints, metrics  # noqa: E402
+from e2t.viz import plot, widgets  # noqa: E402
+from e2t import temperature as t  # noqa: E402
+from e2t.book.source import show_source  # noqa: E402
+from e2t.viz.temperature import EXAMPLE_SCORES, TEMPERATURES, _TemperaturePainter, draw_temperature, temperature_explorer  # noqa: E402,E501
 
 
 def _regression_batches(seed=0):
@@ -64,6 +68,21 @@ def test_checkpoint_round_trip(tmp_path):
     assert torch.equal(other.weight, model.weight)
     assert loaded["parameters"] == 8 and loaded["metrics"] == {"a": 1}
     assert json.loads((tmp_path / "toy.json").read_text())["torch"].startswith("2.")
+
+
+def test_load_rebuilds_the_model_from_its_card(tmp_path):
+    from e2t.seq2seq import Seq2SeqConfig, make_seq2seq
+
+    model = make_seq2seq(Seq2SeqConfig(src_vocab_size=7, tgt_vocab_size=5, d_embed=4, d_hidden=6))
+    card = {"name": "toy", "command": "test", "seed": 0, "steps": 1, "wall_time_s": 0.1, "metrics": {},
+            "config": {"src_vocab_size": 7, "tgt_vocab_size": 5, "d_embed": 4, "d_hidden": 6}}
+    checkpoints.save_checkpoint(model, "toy", card, directory=tmp_path)
+    loaded, read = checkpoints.load("toy", make_seq2seq, directory=tmp_path)
+    assert not loaded.training and read["config"]["d_hidden"] == 6
+    assert all(torch.equal(a, b) for a, b in zip(loaded.state_dict().values(), model.state_dict().values()))
+    checkpoints.save_card("no_config", {k: v for k, v in card.items() if k != "config"}, directory=tmp_path)
+    with pytest.raises(ValueError, match="no 'config'"):
+        checkpoints.load("no_config", make_seq2seq, directory=tmp_path)
 
 
 def test_checkpoint_errors(tmp_path):
@@ -146,9 +165,7 @@ def test_explorer_argument_errors():
 
 
 def test_temperature_softmax_limits():
-    from e2t import temperature as t
-
-    z = torch.tensor(t.EXAMPLE_SCORES, dtype=torch.float64)
+    z = torch.tensor(EXAMPLE_SCORES, dtype=torch.float64)
     cold, hot = t.softmax_with_temperature(z, 0.01), t.softmax_with_temperature(z, 100.0)
     assert cold.max() > 0.99 and (hot.max() - hot.min()) < 0.05
     assert t.entropy(hot) > t.entropy(cold)
@@ -161,8 +178,6 @@ def test_temperature_softmax_limits():
 
 
 def test_temperature_explorer_twin_changes_with_the_control():
-    from e2t.temperature import TEMPERATURES, temperature_explorer
-
     ex = temperature_explorer()
     html = ex.twin_html()
     data = json.loads(html.split('class="e2t-twin-data">')[1].split("</script>")[0])
@@ -180,8 +195,6 @@ def _pixels(png):
 
 
 def test_painter_frames_match_a_full_redraw_and_reuse_the_background():
-    from e2t.temperature import _TemperaturePainter, draw_temperature
-
     painter = _TemperaturePainter()
     quantized = painter.png(tau=0.5)  # the default: a 256-colour PNG
     painter.mode = "RGB"  # exact colours, to compare with an ordinary render

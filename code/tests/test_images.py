@@ -88,7 +88,7 @@ def test_bad_arguments_name_themselves():
 
 def test_vocab_round_trip_and_padding():
     v = replies.Vocab(["a", "b", "c"])
-    assert len(v) == 7 and v.encode(["a", "zzz"]) == [4, v.UNK]
+    assert len(v) == 7 and v.encode(["a", "zzz"]) == [4, v.unk]
     ids, lengths = v.pad_batch([["a"], ["b", "c", "a"]], bos=True, eos=True)
     assert ids.tolist() == [[1, 4, 2, 0, 0], [1, 5, 6, 4, 2]] and lengths.tolist() == [3, 5]
     assert v.decode([1, 5, 6, 2, 4]) == ["b", "c"]
@@ -102,7 +102,7 @@ def test_reply_pairs_are_deterministic_cover_intents_and_follow_the_rules():
     assert {p.intent for p in a} == set(replies.INTENTS)
     vocab = replies.reply_vocab()
     for p in a:
-        assert replies.Vocab.UNK not in vocab.encode(p.email + p.reply)
+        assert vocab.unk not in vocab.encode(p.email + p.reply)
         if p.intent == "meeting":
             assert (p.reply[0] == "sorry") == (p.day in replies.WEEKEND)
         if p.day is not None:

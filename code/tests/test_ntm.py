@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from e2t import ntm
+from e2t.viz import ntm_addressing, ntm_read_write
 
 
 def one_hot(i, N, B=1, dtype=torch.float64):
@@ -148,7 +149,7 @@ def test_address_chains_the_four_steps():
     beta, g, gamma = col(3.0, 0.5), col(0.7, 0.1), col(1.5, 2.0)
     s = torch.softmax(torch.randn(2, 3, dtype=torch.float64), -1)
     w_prev = torch.softmax(torch.randn(2, 6, dtype=torch.float64), -1)
-    w = ntm.address(memory, key, beta, g, s, gamma, w_prev)
+    w = ntm.address(memory, key=key, beta=beta, g=g, s=s, gamma=gamma, w_prev=w_prev)
     by_hand = ntm.sharpen(ntm.shift(ntm.interpolate(ntm.content_addressing(memory, key, beta), w_prev, g), s), gamma)
     torch.testing.assert_close(w, by_hand)
     torch.testing.assert_close(w.sum(-1), torch.ones(2, dtype=torch.float64))
@@ -159,8 +160,8 @@ def test_location_only_addressing_steps_through_memory():
     memory = torch.randn(1, 5, 3)
     w = one_hot(0, 5, dtype=torch.float32)
     for step in range(1, 7):
-        w = ntm.address(memory, torch.randn(1, 3), torch.tensor([[5.0]]), torch.zeros(1, 1),
-                        torch.tensor([[0.0, 0.0, 1.0]]), torch.tensor([[1.0]]), w)
+        w = ntm.address(memory, key=torch.randn(1, 3), beta=torch.tensor([[5.0]]), g=torch.zeros(1, 1),
+                        s=torch.tensor([[0.0, 0.0, 1.0]]), gamma=torch.tensor([[1.0]]), w_prev=w)
         assert int(w.argmax()) == step % 5
 
 
@@ -193,8 +194,51 @@ def test_write_with_full_erase_and_one_hot_replaces_the_row_then_read_returns_it
 
 
 def test_write_rejects_erase_outside_unit_interval():
-    with pytest.raises(ValueError, match="erase must lie in"):
+    with pytest.raises(ValueError, match="erase must satisfy"):
         ntm.write(torch.zeros(1, 2, 3), torch.ones(1, 2) / 2, torch.full((1, 3), 1.5), torch.zeros(1, 3))
+
+
+# -- the hardened API -------------------------------------------------------------------------------------------
+def _address_args(B=2, N=5, M=4):
+    return dict(key=torch.randn(B, M), beta=torch.ones(B, 1), g=torch.full((B, 1), 0.5),
+                s=torch.tensor([[0.25, 0.5, 0.25]]).expand(B, 3), gamma=torch.ones(B, 1),
+                w_prev=torch.full((B, N), 1 / N))
+
+
+def test_address_takes_keywords_only_after_memory():
+    memory = torch.randn(2, 5, 4)
+    a = _address_args()
+    with pytest.raises(TypeError):
+        ntm.address(memory, a["key"], a["beta"], a["g"], a["s"], a["gamma"], a["w_prev"])  # positional: refused
+    assert ntm.address(memory, **a).shape == (2, 5)
+
+
+@pytest.mark.parametrize("name, value, match", [
+    ("beta", -0.5, "beta must satisfy beta >= 0"),
+    ("g", 1.5, "g must satisfy 0 <= g <= 1"),
+    ("g", -0.1, "g must satisfy 0 <= g <= 1"),
+    ("gamma", 0.5, "gamma must satisfy gamma >= 1"),
+    ("beta", float("nan"), "beta must satisfy"),
+])
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_out_of_range_parameters_raise_naming_the_argument(name, value, match, requires_grad):
+    """The checks run whether or not the tensors require gradients (a swapped beta and gamma, say)."""
+    a = _address_args()
+    a[name] = torch.full((2, 1), value, requires_grad=requires_grad)
+    with pytest.raises(ValueError, match=match):
+        ntm.address(torch.randn(2, 5, 4), **a)
+
+
+@pytest.mark.parametrize("s, match", [([[0.5, 0.5, 0.5]], "s must sum to 1"), ([[-0.5, 1.0, 0.5]], "s >= 0")])
+def test_shift_weights_must_be_a_distribution(s, match):
+    with pytest.raises(ValueError, match=match):
+        ntm.shift(torch.full((1, 5), 0.2), torch.tensor(s, requires_grad=True))
+
+
+def test_erase_is_checked_with_gradients_too():
+    erase = torch.full((1, 3), 1.5, requires_grad=True)
+    with pytest.raises(ValueError, match="erase must satisfy"):
+        ntm.write(torch.zeros(1, 2, 3), torch.ones(1, 2) / 2, erase, torch.zeros(1, 3))
 
 
 # -- gradients --------------------------------------------------------------------------------------------------
@@ -215,7 +259,8 @@ def test_gradcheck_each_step():
     _gradcheck(ntm.interpolate, w, w2, torch.rand(B, 1))
     _gradcheck(ntm.shift, w, torch.softmax(torch.randn(B, 3), -1))
     _gradcheck(ntm.sharpen, w, 1 + torch.rand(B, 1) * 2)
-    _gradcheck(ntm.address, memory, key, torch.rand(B, 1) * 3, torch.rand(B, 1), torch.softmax(torch.randn(B, 3), -1),
+    _gradcheck(lambda m, k, b, g, s, gm, wp: ntm.address(m, key=k, beta=b, g=g, s=s, gamma=gm, w_prev=wp),
+               memory, key, torch.rand(B, 1) * 3, torch.rand(B, 1), torch.softmax(torch.randn(B, 3), -1),
                1 + torch.rand(B, 1), w)
     _gradcheck(ntm.read, memory, w)
     _gradcheck(ntm.write, memory, w, torch.rand(B, M), torch.randn(B, M))
@@ -233,16 +278,17 @@ def test_gradcheck_each_step():
      r"memory must have 3 dimensions"),
     (lambda: ntm.interpolate(torch.zeros(2, 5), torch.zeros(2, 6), torch.ones(2, 1)), r"w_prev has shape"),
     (lambda: ntm.interpolate(torch.zeros(2, 5), torch.zeros(2, 5), torch.ones(2, 2)), r"g must have shape"),
-    (lambda: ntm.shift(torch.zeros(2, 5), torch.zeros(2, 2)), r"s must have an odd number"),
-    (lambda: ntm.shift(torch.zeros(2, 5), torch.zeros(3, 3)), r"s has batch size 3"),
+    (lambda: ntm.shift(torch.zeros(2, 5), torch.full((2, 2), 0.5)), r"s must have an odd number"),
+    (lambda: ntm.shift(torch.zeros(2, 5), torch.full((3, 3), 1 / 3)), r"s has batch size 3"),
     (lambda: ntm.sharpen(torch.zeros(2, 5), torch.ones(1, 1)), r"gamma must have shape"),
     (lambda: ntm.read(torch.zeros(2, 5, 4), torch.zeros(2, 6)), r"w has width 6"),
     (lambda: ntm.write(torch.zeros(2, 5, 4), torch.zeros(2, 5), torch.zeros(2, 3), torch.zeros(2, 4)),
      r"erase has width 3 but memory rows have width 4"),
     (lambda: ntm.write(torch.zeros(2, 5, 4), torch.zeros(2, 5), torch.zeros(2, 4), torch.zeros(2, 5)),
      r"add has width 5"),
-    (lambda: ntm.address(torch.zeros(2, 5, 4), torch.zeros(2, 4), torch.ones(2, 1), torch.ones(2, 1),
-                         torch.ones(2, 3) / 3, torch.ones(2, 1), torch.zeros(2, 4)), r"w_prev has width 4"),
+    (lambda: ntm.address(torch.zeros(2, 5, 4), key=torch.zeros(2, 4), beta=torch.ones(2, 1), g=torch.ones(2, 1),
+                         s=torch.ones(2, 3) / 3, gamma=torch.ones(2, 1), w_prev=torch.zeros(2, 4)),
+     r"w_prev has width 4"),
     (lambda: ntm.read([[1.0]], torch.zeros(1, 1)), r"memory must be a torch.Tensor"),
 ])
 def test_bad_shapes_name_the_argument(call, match):
@@ -265,21 +311,21 @@ def test_shift_matches_the_formula_with_indices_mod_N(N, K):
 
 
 def test_chapter5_widgets_render_and_follow_their_controls():
-    ex = ntm.read_write_explorer()
+    ex = ntm_read_write.read_write_explorer()
     assert [c.name for c in ex.controls] == ["row", "sharpness", "erase", "add"]
     assert ex.render(row=1) != ex.render(row=5) and ex.render(erase="e = 0 (keep)") != ex.render()
-    ad = ntm.addressing_explorer()
+    ad = ntm_addressing.addressing_explorer()
     assert [c.name for c in ad.controls] == ["beta", "g", "s_minus", "s_plus", "gamma"]
     assert ad.render(beta=0.0) != ad.render(beta=100.0)
-    assert len(ntm.draw_addressing(10.0, 0.5, 0.0, 0.5, 1.0).axes) == 4
-    assert len(ntm.draw_read_write(2, 2.0, "e = 1 (wipe)", "a = 1").axes) == 4
+    assert len(ntm_addressing.draw_addressing(10.0, 0.5, 0.0, 0.5, 1.0).axes) == 4
+    assert len(ntm_read_write.draw_read_write(2, 2.0, "e = 1 (wipe)", "a = 1").axes) == 4
 
 
 def test_widget_helpers():
-    w = ntm.focus_weighting(3, 8.0)
+    w = ntm_read_write.focus_weighting(3, 8.0)
     assert w.shape == (1, 8) and int(w.argmax()) == 3 and torch.isclose(w.sum(), torch.tensor(1.0))
-    torch.testing.assert_close(ntm.focus_weighting(0, 0.0), torch.full((1, 8), 1 / 8))
-    torch.testing.assert_close(ntm.shift_weights(0.25, 0.5), torch.tensor([[0.25, 0.25, 0.5]]))
-    torch.testing.assert_close(ntm.shift_weights(0.75, 0.75), torch.tensor([[0.5, 0.0, 0.5]]))
-    after = ntm.write(ntm.widget_memory(), ntm.focus_weighting(2, 100.0), torch.ones(1, 6), torch.zeros(1, 6))
+    torch.testing.assert_close(ntm_read_write.focus_weighting(0, 0.0), torch.full((1, 8), 1 / 8))
+    torch.testing.assert_close(ntm_addressing.shift_weights(0.25, 0.5), torch.tensor([[0.25, 0.25, 0.5]]))
+    torch.testing.assert_close(ntm_addressing.shift_weights(0.75, 0.75), torch.tensor([[0.5, 0.0, 0.5]]))
+    after = ntm.write(ntm_read_write.widget_memory(), ntm_read_write.focus_weighting(2, 100.0), torch.ones(1, 6), torch.zeros(1, 6))
     assert after[0, 2].abs().max() < 1e-6  # e = 1, a = 0 wipes the focused row only

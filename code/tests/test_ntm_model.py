@@ -1,4 +1,5 @@
-"""Tests of e2t.ntm_model: the whole NTM, the LSTM baseline, the cost tracker and the checkpoint job."""
+"""Tests of e2t.ntm_model (the whole NTM, the LSTM baseline), of the copy-task trainer and cost tracker
+(e2t.recipes.copy_task) and of the NTM's checkpoint job (e2t.recipes.ntm_model)."""
 
 import json
 
@@ -6,13 +7,27 @@ import pytest
 import torch
 
 import e2t
-from e2t.checkpoints import load_checkpoint
 from e2t.data.copy_task import copy_batch
-from e2t.ntm_model import (CostTracker, LSTMConfig, NTMConfig, bit_errors, checkpoint_job, copy_loss,
-                           curriculum_batches, evaluate_copy, make_lstm, make_ntm, make_optimizer,
-                           train_copy)
+from e2t.ntm_model import LSTMConfig, NTMConfig, NTMState, bit_errors, copy_loss, make_lstm, make_ntm
+from e2t.recipes import copy_task
+from e2t.recipes.copy_task import CostTracker, curriculum_batches, evaluate_copy, make_optimizer, train_copy
+from e2t.recipes.ntm_model import checkpoint_job
+from e2t.train import checkpoints
 
 SMALL = NTMConfig(controller_size=16, memory_rows=12, memory_width=6)
+
+
+def test_ntm_step_is_keyword_only_and_carries_a_named_state():
+    e2t.set_seed(0)
+    model = make_ntm(SMALL)
+    state = model.start(2)
+    assert isinstance(state, NTMState) and state.memory.shape == (2, 12, 6) and state.w_read[:, 0].eq(1).all()
+    x = torch.zeros(2, SMALL.input_width)
+    with pytest.raises(TypeError):
+        model.step(x, state)  # positional arguments are refused
+    logits, new, add = model.step(x=x, state=state)
+    assert logits.shape == (2, 8) and add.shape == (2, 6) and isinstance(new, NTMState)
+    torch.testing.assert_close(new.w_write.sum(-1), torch.ones(2))
 
 
 def test_ntm_shapes_and_trace():
@@ -134,15 +149,13 @@ class _PerfectCopier(torch.nn.Module):
 
 
 def test_learning_rate_drops_as_the_cost_falls(monkeypatch):
-    import e2t.ntm_model as nm
-
     made = []
 
     def recording(model, name, lr):
         made.append(make_optimizer(model, name, lr))
         return made[-1]
 
-    monkeypatch.setattr(nm, "make_optimizer", recording)
+    monkeypatch.setattr(copy_task, "make_optimizer", recording)
     tracker = train_copy(_PerfectCopier(), seed=0, batch_size=16, lr=1e-3, optimizer="rmsprop",
                          lr_drops=((0.01, 1e-5), (1.0, 1e-4)), max_sequences=16 * 60, after_convergence=64)
     assert tracker.converged_at is not None and tracker.converged_at <= 512
@@ -181,8 +194,7 @@ def test_checkpoint_job_quick_writes_both_checkpoints(tmp_path):
         assert saved["name"] == name and "metrics" in saved and saved["wall_time_s"] > 0
     assert card["runs"][0]["sequences_seen"] >= 64
     assert card["runs"][0]["curve"][-1][0] == card["runs"][0]["sequences_seen"]  # the curve reaches the end
-    model = make_ntm(NTMConfig(**card["config"]))
-    loaded = load_checkpoint(model, "ntm_copy", directory=tmp_path)
-    assert loaded["config"] == card["config"]
+    model, loaded = checkpoints.load("ntm_copy", make_ntm, directory=tmp_path)
+    assert loaded["config"] == card["config"] and isinstance(model.config, NTMConfig)
     with pytest.raises(ValueError, match="quick=True must write to a directory"):
         checkpoint_job(quick=True)

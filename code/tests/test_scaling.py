@@ -6,7 +6,8 @@ import pytest
 import torch
 
 import e2t
-from e2t.scaling import WIDTHS, dot_product_stats, draw_scaling, scaling_explorer, softmax_jacobian_fro
+from e2t.scaling import WIDTHS, dot_product_stats, softmax_jacobian_fro
+from e2t.viz.scaling import draw_scaling, scaling_explorer
 
 
 @pytest.fixture(autouse=True)

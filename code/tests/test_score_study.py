@@ -6,7 +6,7 @@ import json
 import pytest
 
 import e2t
-from e2t.score_study import (checkpoint_job, load_study, mean_exact_match, results_table, run_one, settings,
+from e2t.recipes.score_study import (checkpoint_job, load_study, mean_exact_match, results_table, run_one, settings,
                              train_rnnsearch_study)
 from e2t.scores import SCORE_NAMES
 
@@ -50,12 +50,16 @@ def test_quick_job_writes_a_card_the_tables_read(tmp_path):
     assert table.loc["dot", "parameters"] == table.loc["cosine", "parameters"] < table.loc["general", "parameters"]
     modes = results_table(card, part="reach")
     assert list(modes.index) == ["global", "local-m", "local-p"]
-    assert 0.0 <= mean_exact_match(card, "local-p", "general", long=True) <= 1.0
-    # global + general is in both parts; the default picks Luong's, the argument picks either
-    assert mean_exact_match(card, "global", "general") == mean_exact_match(card, "global", "general", decoder="luong")
-    assert 0.0 <= mean_exact_match(card, "global", "general", decoder="rnnsearch") <= 1.0
+    assert 0.0 <= mean_exact_match(card, decoder="luong", mode="local-p", score="general", long=True) <= 1.0
+    # global + general is in both parts: the decoder is a required argument, never guessed
+    with pytest.raises(TypeError):
+        mean_exact_match(card, mode="global", score="general")
+    with pytest.raises(TypeError):
+        mean_exact_match(card, "luong", "global", "general")  # keyword-only
+    assert 0.0 <= mean_exact_match(card, decoder="rnnsearch", mode="global", score="general") <= 1.0
     with pytest.raises(ValueError, match="no runs"):
-        mean_exact_match(card, "local-p", "dot")
+        mean_exact_match(card, decoder="luong", mode="local-p", score="dot")
+    assert all(0.0 <= run["alignment_accuracy"] <= 1.0 for run in card["runs"])
     with pytest.raises(ValueError, match="part"):
         results_table(card, part="both")
     with pytest.raises(ValueError, match="directory"):

@@ -7,8 +7,11 @@ import torch
 
 import e2t
 from e2t.data.text import Vocab, batches, collate, number_task
-from e2t.seq2seq import (CELLS, Encoder, Seq2SeqConfig, TrainSettings, checkpoint_job, load_seq2seq, make_seq2seq,
-                         seq2seq_loss, train_seq2seq, translator)
+from e2t.recipes.seq2seq import TrainSettings, checkpoint_job, train_seq2seq
+from e2t.seq2seq import CELLS, Encoder, Seq2SeqConfig, make_seq2seq
+from e2t.train import checkpoints
+from e2t.train.losses import teacher_forced_loss as seq2seq_loss
+from e2t.train.translate import translator
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +90,7 @@ def test_config_and_input_errors(task):
     with pytest.raises(ValueError, match="d_hidden"):
         Seq2SeqConfig.for_task(task, d_hidden=0)
     model = make_seq2seq(_small(task))
-    with pytest.raises(ValueError, match=r"src must be \(B, S\)"):
+    with pytest.raises(ValueError, match="src must have 2 dimensions"):
         model(torch.zeros(3, dtype=torch.long), torch.ones(3, dtype=torch.long), torch.zeros(3, 2, dtype=torch.long))
     with pytest.raises(ValueError, match="src_lengths must lie"):
         model(torch.zeros(2, 3, dtype=torch.long), torch.tensor([3, 4]), torch.zeros(2, 2, dtype=torch.long))
@@ -105,7 +108,7 @@ def test_checkpoint_job_quick_round_trip(tmp_path):
     assert sweep["metrics"]["chosen_lr"]["gru"] == best["lr"] == card["train"]["lr"]
     assert "validation" in sweep["selection_rule"] and "valid" in card
     assert set(card["metrics"]["exact_match_by_bucket"]) == {"1-5", "6-10", "11-15", "16-20", "21+"}
-    model, loaded = load_seq2seq("seq2seq_gru_twice", directory=tmp_path)
+    model, loaded = checkpoints.load("seq2seq_gru_twice", make_seq2seq, directory=tmp_path)
     assert model.config.repeat_source and loaded["runs"][0]["seed"] == 0
     assert (tmp_path / "seq2seq_gru_baseline.safetensors").is_file()
     with pytest.raises(ValueError, match="directory"):
@@ -120,3 +123,17 @@ def test_batches_sort_pool_groups_lengths(task):
     pad = Vocab.pad
     assert sum(int((b.tgt_out == pad).sum()) for b in pooled) < 0.5 * sum(int((b.tgt_out == pad).sum())
                                                                           for b in plain)
+
+
+def test_start_and_step_give_the_teacher_forced_logits(task):
+    e2t.set_seed(0)
+    model = make_seq2seq(_small(task, cell="lstm")).eval()
+    b = collate(task.train[100:104], task)
+    with torch.no_grad():
+        full = model(b.src, b.src_lengths, b.tgt_in)  # (B, T, V)
+        state = model.start(b.src, b.src_lengths)
+        for t in range(b.tgt_in.shape[1]):
+            logits, state = model.step(b.tgt_in[:, t], state)
+            torch.testing.assert_close(logits, full[:, t])
+    with pytest.raises(ValueError, match="src holds ids"):
+        model(torch.full((1, 2), len(task.src_vocab)), torch.tensor([2]), torch.zeros(1, 1, dtype=torch.long))

@@ -8,10 +8,10 @@ import torch
 
 matplotlib.use("Agg")
 
-from e2t import synthesis as sy  # noqa: E402
-from e2t.catalog import SEED_SECTIONS  # noqa: E402
+from e2t.book import synthesis as sy  # noqa: E402
+from e2t.book.catalog import SEED_SECTIONS  # noqa: E402
 from e2t.data.text import number_task  # noqa: E402
-from e2t.evaluation import DEFAULT_BUCKETS, bucket_label  # noqa: E402
+from e2t.train.evaluation import DEFAULT_BUCKETS, bucket_label  # noqa: E402
 
 BUCKETS = [bucket_label(b) for b in DEFAULT_BUCKETS]
 
@@ -50,7 +50,7 @@ def test_tiny_evaluation_gives_one_row_per_model_and_scores_in_range(task, trans
 
 def test_a_perfect_translator_scores_one_and_a_silent_one_zero(task, translators):
     examples = list(task.test)[:20]
-    spec = sy.ModelSpec("oracle", "none", 0)
+    spec = sy.ModelSpec("oracle", "none", 0, lambda config: None)
     model = next(iter(translators.values())).model
     loaded = {"oracle": sy.Loaded(spec, model, {}, lambda exs: [list(e.tgt) for e in exs]),
               "silent": sy.Loaded(spec, model, {}, lambda exs: [[] for _ in exs])}
@@ -77,7 +77,7 @@ def test_bad_arguments_name_the_argument(task, translators):
 
 
 def test_a_subset_by_checkpoint_name(task):
-    loaded = sy.load_translators(task, names=["ch4_luong_local_p", "seq2seq_gru"])
+    loaded = sy.load_translators(task, names=["ch4_luong_local_p", "seq2seq_gru_baseline"])
     assert list(loaded) == ["Luong local-p", "fixed vector (GRU)"]
 
 
@@ -147,6 +147,6 @@ def test_code_map_covers_every_chapter_and_names_real_objects():
         module = importlib.import_module(row["module"])
         for name in row["objects"].split(", "):
             assert hasattr(module, name), f"{row['module']}.{name}"
-    assert any(r["module"] == "e2t.synthesis" and "code_map" in r["objects"] for r in rows if r["chapter"] == "7")
+    assert any(r["module"] == "e2t.book.synthesis" and "code_map" in r["objects"] for r in rows if r["chapter"] == "7")
     table = sy.code_map_markdown().splitlines()
     assert len(table) == len(rows) + 2 and table[0].startswith("| chapter | seed sections")

@@ -8,8 +8,13 @@ import torch.nn.functional as F
 
 import e2t
 from e2t.masks import causal_mask, padding_mask
-from e2t.transformer import (DecoderLayer, EncoderLayer, MultiHeadAttention, TransformerConfig, make_transformer,
-                             record_attention, sinusoidal_positions)
+from e2t.data.text import collate, number_task
+from e2t.recipes import transformer as recipe
+from e2t.train import checkpoints
+from e2t.train.translate import translator
+from e2t.transformer import DecoderLayer, EncoderLayer, MultiHeadAttention, record_attention, sinusoidal_positions
+from e2t.transformer_model import TransformerConfig, make_transformer
+from e2t.viz.masking import example_mask, masking_demo, masking_explorer
 
 
 def _mha(d_model=8, num_heads=2, seed=0, dtype=torch.float64):
@@ -158,7 +163,9 @@ def test_config_is_frozen_and_checked():
     with pytest.raises(ValueError, match="not divisible"):
         _tiny_config(d_model=15)
     with pytest.raises(TypeError, match="TransformerConfig"):
-        make_transformer({"d_model": 8})
+        make_transformer(42)
+    assert make_transformer({"src_vocab_size": 5, "tgt_vocab_size": 6, "d_model": 8, "num_heads": 2,
+                             "num_encoder_layers": 1, "num_decoder_layers": 1, "d_ff": 8}).config.d_model == 8
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -191,9 +198,9 @@ def test_kv_cache_equals_full_recomputation(norm_first):
     src = torch.randint(3, 11, (3, 6))
     lengths = torch.tensor([6, 2, 4])
     tokens = torch.randint(3, 13, (3, 8))
-    full = torch.log_softmax(model(src, lengths, tokens), dim=-1)  # (B, T, V)
+    full = model(src, lengths, tokens)  # (B, T, V)
     with torch.no_grad():
-        cached, recomputed = model.init_state(src, lengths), model.init_state(src, lengths, cache=False)
+        cached, recomputed = model.start(src, lengths), model.start(src, lengths, cache=False)
         for t in range(tokens.shape[1]):
             lp_c, cached = model.step(tokens[:, t], cached)
             lp_r, recomputed = model.step_without_cache(tokens[:, t], recomputed)
@@ -235,8 +242,7 @@ def test_model_overfits_a_batch_of_8():
 
 
 def test_warmup_decay_schedule():
-    from e2t.transformer import warmup_decay
-    f = [warmup_decay(s, warmup=10, total=100) for s in range(100)]
+    f = [recipe.warmup_decay(s, warmup=10, total=100) for s in range(100)]
     assert f[0] == pytest.approx(0.1) and f[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(f[10:], f[11:])) and f[-1] < 0.01
 
@@ -244,41 +250,97 @@ def test_warmup_decay_schedule():
 def test_checkpoint_job_quick_trains_evaluates_and_reloads(tmp_path):
     import json
 
-    from e2t import transformer
-    from e2t.data.text import number_task
-
-    card = transformer.checkpoint_job(quick=True, directory=tmp_path)
+    card = recipe.checkpoint_job(quick=True, directory=tmp_path)
     saved = json.loads((tmp_path / "transformer_numbers.json").read_text())
     assert saved["trained_steps"] == 5 and set(saved["metrics"]["exact_match_by_bucket"]) >= {"1-5", "6-10"}
     # the shipped step is the evaluation with the best validation exact match (ties: the later one)
     scores = [(e["valid_exact_match"], e["step"]) for e in saved["valid_curve"]]
     assert saved["steps"] == max(scores)[1] and "validation" in saved["selection_rule"]
     assert 0.0 <= card["metrics"]["beam4_exact_match_upto10"] <= 1.0
-    model, loaded = transformer.load_transformer(number_task(), directory=tmp_path)
+    model, loaded = checkpoints.load("transformer_numbers", make_transformer, directory=tmp_path)
     assert loaded["config"] == saved["config"] and not model.training
     with pytest.raises(ValueError, match="directory"):
-        transformer.checkpoint_job(quick=True)
+        recipe.checkpoint_job(quick=True)
 
 
 def test_translator_greedy_and_beam_agree_with_and_without_cache():
-    from e2t.data.text import number_task
-    from e2t.transformer import task_config, translator
-
     task = number_task()
     torch.manual_seed(0)
-    model = make_transformer(task_config(task, d_model=16, num_heads=2, num_encoder_layers=1,
-                                         num_decoder_layers=1, d_ff=32)).eval()
+    model = make_transformer(recipe.task_config(task, d_model=16, num_heads=2, num_encoder_layers=1,
+                                                num_decoder_layers=1, d_ff=32)).eval()
     examples = list(task.test[:6])
     a = translator(model, task, max_len=12)(examples)
-    b = translator(model, task, max_len=12, cache=False)(examples)
     c = translator(model, task, max_len=12, beam_size=1)(examples)
-    assert a == b == c and len(a) == 6
+    # the same greedy decoding without the key/value cache
+    b = collate(examples, task)
+    with torch.no_grad():
+        state, prev, out = model.start(b.src, b.src_lengths, cache=False), torch.full((6,), task.tgt_vocab.bos), []
+        for _ in range(12):
+            logits, state = model.step_without_cache(prev, state)
+            prev = logits.argmax(-1)
+            out.append(prev)
+    uncached = [task.tgt_vocab.decode(row) for row in torch.stack(out, 1)]
+    assert a == c == uncached and len(a) == 6
     assert all(len(x) <= 12 for x in translator(model, task, beam_size=3, max_len=12)(examples))
+    assert all(len(x) <= 2 * b.src.shape[1] + 10 for x in recipe.task_translator(model, task)(examples))
+
+
+def test_token_ids_out_of_range_get_a_clear_error():
+    model = make_transformer(_tiny_config())
+    with pytest.raises(ValueError, match="src holds ids in .* vocabulary has 11"):
+        model(torch.tensor([[3, 11]]), torch.tensor([2]), torch.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match="tgt_in holds ids"):
+        model(torch.tensor([[3, 4]]), torch.tensor([2]), torch.tensor([[1, 13]]))
+    with pytest.raises(ValueError, match="tgt_in holds ids"):
+        model(torch.tensor([[3, 4]]), torch.tensor([2]), torch.tensor([[-1, 2]]))
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_decoder_layer_matches_torch(norm_first):
+    """The three sub-layers (masked self-attention, encoder-decoder attention, feed-forward) against
+    torch.nn.TransformerDecoderLayer with the same weights, causal and padding masks included."""
+    torch.manual_seed(0)
+    D, H, F_ = 16, 4, 32
+    ours = DecoderLayer(d_model=D, num_heads=H, d_ff=F_, dropout=0.0, norm_first=norm_first).double().eval()
+    theirs = torch.nn.TransformerDecoderLayer(D, H, F_, dropout=0.0, batch_first=True, norm_first=norm_first,
+                                              dtype=torch.float64)
+    with torch.no_grad():
+        theirs.self_attn.load_state_dict(_copy_into_torch_mha(ours.self_attn).state_dict())
+        theirs.multihead_attn.load_state_dict(_copy_into_torch_mha(ours.cross_attn).state_dict())
+        theirs.linear1.load_state_dict(ours.feed_forward.W_1.state_dict())
+        theirs.linear2.load_state_dict(ours.feed_forward.W_2.state_dict())
+        for i in (1, 2, 3):
+            getattr(theirs, f"norm{i}").load_state_dict(getattr(ours, f"norm{i}").state_dict())
+    theirs.train()
+    x = torch.randn(3, 5, D, dtype=torch.float64)
+    memory = torch.randn(3, 7, D, dtype=torch.float64)
+    lengths = torch.tensor([7, 4, 2])
+    out = ours(x, memory, self_mask=causal_mask(5), memory_mask=padding_mask(lengths, 7))
+    expected = theirs(x, memory, tgt_mask=~causal_mask(5),  # torch's bool masks: True = blocked
+                      memory_key_padding_mask=~padding_mask(lengths, 7)[:, 0, 0])
+    torch.testing.assert_close(out, expected)
+
+
+def test_two_heads_by_hand():
+    """A 2-head attention worked out with identity projections: each head looks at its own half of the width."""
+    m = MultiHeadAttention(d_model=4, num_heads=2).double()
+    with torch.no_grad():
+        for lin in (m.W_q, m.W_k, m.W_v, m.W_o):
+            lin.weight.copy_(torch.eye(4, dtype=torch.float64))
+            lin.bias.zero_()
+    q = torch.tensor([[[1.0, 0.0, 0.0, 2.0]]], dtype=torch.float64)  # (1, 1, 4)
+    k = torch.tensor([[[1.0, 0.0, 0.0, 0.0], [0.0, 1.0, 0.0, 1.0]]], dtype=torch.float64)  # (1, 2, 4)
+    v = torch.tensor([[[10.0, 20.0, 30.0, 40.0], [50.0, 60.0, 70.0, 80.0]]], dtype=torch.float64)
+    out, w = m(q, k, v)
+    # head 1 sees columns 0-1: scores (1, 0) / sqrt(2); head 2 sees columns 2-3: scores (0, 2) / sqrt(2)
+    a1 = math.exp(1 / math.sqrt(2)) / (math.exp(1 / math.sqrt(2)) + 1)
+    a2 = 1 / (1 + math.exp(2 / math.sqrt(2)))
+    torch.testing.assert_close(w[0, :, 0], torch.tensor([[a1, 1 - a1], [a2, 1 - a2]], dtype=torch.float64))
+    expected = [a1 * 10 + (1 - a1) * 50, a1 * 20 + (1 - a1) * 60, a2 * 30 + (1 - a2) * 70, a2 * 40 + (1 - a2) * 80]
+    torch.testing.assert_close(out[0, 0], torch.tensor(expected, dtype=torch.float64))
 
 
 def test_masking_widget_masks_and_weights():
-    from e2t.transformer import example_mask, masking_demo, masking_explorer
-
     both = example_mask("both", 4, 6)
     assert torch.equal(both, causal_mask(6) & padding_mask(torch.tensor([4]), 6)[0, 0])
     assert example_mask("none", 2, 6).all() and not example_mask("padding", 2, 6)[:, 2:].any()

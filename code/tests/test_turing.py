@@ -6,7 +6,8 @@ matplotlib.use("Agg")
 
 import pytest
 
-from e2t.turing import BLANK, Rule, TuringMachine, draw_run, increment_machine
+from e2t.turing import BLANK, Rule, TuringMachine, increment_machine
+from e2t.viz.turing import draw_run
 
 
 def final_tape(history):

@@ -1,7 +1,10 @@
 """e2t: the shared code of the book *From Encoder-Decoder to Transformer*.
 
-Every chapter imports what it runs from here, so the text and the code cannot drift. Submodules are imported on
-first use (``e2t.ntm``, ``e2t.transformer``, ...), so ``import e2t`` stays fast.
+Every chapter imports what it runs from here, so the text and the code cannot drift. The top-level modules define
+the models and operations a reader studies (``e2t.masks``, ``e2t.attention``, ``e2t.ntm``, ``e2t.transformer``,
+...); ``e2t.data`` generates the data, ``e2t.train`` trains, decodes, scores and stores models, ``e2t.recipes``
+holds how each shipped model was trained, ``e2t.viz`` the plots and widgets and ``e2t.book`` what only the book
+needs. Submodules are imported on first use, so ``import e2t`` stays fast.
 
 Introduced in: the preface.
 """
@@ -27,8 +30,6 @@ def set_seed(seed: int, *, threads: int | None = 1) -> None:
 
     A fixed thread count keeps float sums in the same order from run to run, so seeded trainings repeat exactly
     on one machine. ``threads=None`` leaves the thread count alone.
-
-    Introduced in: the preface.
     """
     if not isinstance(seed, int) or isinstance(seed, bool):
         raise TypeError(f"seed must be an int, got {type(seed).__name__}")

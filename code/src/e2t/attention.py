@@ -10,6 +10,7 @@ import math
 import torch
 
 from .checks import check_broadcast, check_tensor
+from .scores import AdditiveScore
 
 
 def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None = None, dim: int = -1) -> torch.Tensor:
@@ -19,8 +20,6 @@ def masked_softmax(scores: torch.Tensor, mask: torch.Tensor | None = None, dim: 
     and its gradient is zero. This is the one place the book applies masks.
 
     Shapes: scores (..., S); mask bool, broadcastable to scores.shape; returns scores.shape.
-
-    Introduced in: chapter 3.
     """
     check_tensor("scores", scores, dtype_kind="float")
     if mask is None:
@@ -79,14 +78,10 @@ class BahdanauAttention(torch.nn.Module):
     Shapes: query (B, T, Dq) or (B, Dq) (one decoder step), keys (B, S, Dk), mask bool broadcastable to
     (B, T, S) (e.g. (B, 1, S) for padding) -> context (B, T, Dk) and weights (B, T, S) (without the T axis for a
     2-D query).
-
-    Introduced in: chapter 3.
     """
 
     def __init__(self, *, d_query: int, d_key: int, d_attn: int | None = None, score=None):
         super().__init__()
-        from .scores import AdditiveScore
-
         if score is None:
             if d_attn is None:
                 raise ValueError("d_attn is needed for the default additive score")

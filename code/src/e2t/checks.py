@@ -12,8 +12,6 @@ def check_tensor(name: str, x, *, ndim: int | tuple[int, ...] | None = None, dty
     """Raise a ``TypeError``/``ValueError`` naming ``name`` unless ``x`` is a tensor of the expected rank.
 
     ``dtype_kind`` is ``"float"`` or ``"bool"``.
-
-    Introduced in: the preface.
     """
     if not isinstance(x, torch.Tensor):
         raise TypeError(f"{name} must be a torch.Tensor, got {type(x).__name__}")
@@ -28,12 +26,23 @@ def check_tensor(name: str, x, *, ndim: int | tuple[int, ...] | None = None, dty
         raise TypeError(f"{name} must be a torch.bool tensor (True = may attend), got dtype {x.dtype}")
 
 
+def check_tokens(name: str, tokens, vocab_size: int, *, ndim: int | tuple[int, ...] = 2) -> None:
+    """Raise a clear error unless ``tokens`` is a ``torch.long`` tensor of ids in ``[0, vocab_size)``.
+
+    Every model of the book checks its token inputs with this before an embedding lookup, which would otherwise
+    fail with a bare ``IndexError``.
+    """
+    check_tensor(name, tokens, ndim=ndim)
+    if tokens.dtype != torch.long:
+        raise TypeError(f"{name} must hold token ids (torch.long), got dtype {tokens.dtype}")
+    if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= vocab_size):
+        raise ValueError(f"{name} holds ids in [{int(tokens.min())}, {int(tokens.max())}] but the vocabulary has "
+                         f"{vocab_size} entries (ids 0..{vocab_size - 1}); shape {tuple(tokens.shape)}")
+
+
 def check_broadcast(name: str, shape: torch.Size | tuple[int, ...], target_name: str,
                     target: torch.Size | tuple[int, ...]) -> None:
-    """Raise a ``ValueError`` unless ``shape`` broadcasts to ``target`` (without growing ``target``).
-
-    Introduced in: the preface.
-    """
+    """Raise a ``ValueError`` unless ``shape`` broadcasts to ``target`` (without growing ``target``)."""
     try:
         result = torch.broadcast_shapes(tuple(shape), tuple(target))
     except RuntimeError:

@@ -29,8 +29,6 @@ def conv_block(*, in_channels: int, out_channels: int) -> nn.Sequential:
     """3x3 convolution (same padding) + batch norm + ReLU, the building block of every model here.
 
     Shapes: (B, in_channels, H, W) -> (B, out_channels, H, W).
-
-    Introduced in: chapter 1.
     """
     return nn.Sequential(nn.Conv2d(in_channels, out_channels, 3, padding=1, bias=False),
                          nn.BatchNorm2d(out_channels), nn.ReLU(inplace=True))
@@ -48,10 +46,7 @@ def _check_images(x: torch.Tensor, channels: int, multiple: int) -> None:
 # ----------------------------------------------------------------------------------------------------- SegNet
 @dataclass(frozen=True)
 class SegNetConfig:
-    """A SegNet: ``widths[k]`` channels in encoder stage ``k`` (each stage halves the resolution).
-
-    Introduced in: chapter 1.
-    """
+    """A SegNet: ``widths[k]`` channels in encoder stage ``k`` (each stage halves the resolution)."""
 
     in_channels: int = 3
     num_classes: int = 4
@@ -62,8 +57,6 @@ class SegNetConfig:
 class SegNetCode(NamedTuple):
     """What ``SegNet.encode`` returns: the code ``z``, the pooling ``indices`` and input ``sizes`` of each stage
     (for unpooling), and each stage's feature maps before pooling (``stages``, for looking at).
-
-    Introduced in: chapter 1.
     """
 
     z: torch.Tensor
@@ -76,8 +69,6 @@ class SegNet(nn.Module):
     """SegNet encoder-decoder: max pooling with indices in the encoder, ``max_unpool2d`` with them in the decoder.
 
     Shapes: images (B, C, H, W) with H, W divisible by 2**len(widths) -> logits (B, num_classes, H, W).
-
-    Introduced in: chapter 1.
     """
 
     def __init__(self, config: SegNetConfig):
@@ -123,10 +114,7 @@ class SegNet(nn.Module):
 
 
 def make_segnet(config: SegNetConfig) -> SegNet:
-    """Build a ``SegNet`` from its config.
-
-    Introduced in: chapter 1.
-    """
+    """Build a ``SegNet`` from its config."""
     return SegNet(config)
 
 
@@ -134,8 +122,6 @@ def segmentation_loss(model: SegNet, batch: tuple[torch.Tensor, torch.Tensor]) -
     """Per-pixel cross-entropy of ``model(images)`` against ``masks`` (for ``e2t.train.fit``).
 
     Shapes: batch = (images (B, C, H, W), masks (B, H, W) long).
-
-    Introduced in: chapter 1.
     """
     images, masks = batch
     return F.cross_entropy(model(images), masks)
@@ -148,8 +134,6 @@ def mean_iou(pred: torch.Tensor, truth: torch.Tensor, num_classes: int) -> tuple
     prediction and truth is left out of the mean (its IoU is reported as NaN in the list, never in the mean).
 
     Shapes: pred, truth (B, H, W) long; returns (mean IoU, per-class IoU list of length num_classes).
-
-    Introduced in: chapter 1.
     """
     if pred.shape != truth.shape:
         raise ValueError(f"pred has shape {tuple(pred.shape)} but truth has shape {tuple(truth.shape)}")
@@ -169,8 +153,6 @@ def predict_masks(model: SegNet, images: torch.Tensor, *, batch_size: int = 256)
     """Most probable class of every pixel, in eval mode.
 
     Shapes: images (B, C, H, W) -> (B, H, W) long.
-
-    Introduced in: chapter 1.
     """
     model.eval()
     return torch.cat([model(images[i:i + batch_size]).argmax(1) for i in range(0, len(images), batch_size)])
@@ -183,8 +165,6 @@ class ConvEncoderConfig:
 
     ``pool="avg"`` averages the last feature map over positions (translation invariant: good for "which shape?");
     ``pool="flatten"`` keeps the positions (needed to say *where* things are, e.g. for captions).
-
-    Introduced in: chapter 1.
     """
 
     in_channels: int = 3
@@ -198,8 +178,6 @@ class ConvEncoder(nn.Module):
     """Conv blocks with 2x2 max pooling, then average pooling or flattening, then a linear layer and ReLU.
 
     Shapes: images (B, C, H, W) -> features (B, d_out).
-
-    Introduced in: chapter 1.
     """
 
     def __init__(self, config: ConvEncoderConfig):
@@ -228,10 +206,7 @@ class ConvEncoder(nn.Module):
 
 @dataclass(frozen=True)
 class CNNClassifierConfig:
-    """A ``ConvEncoder`` followed by a linear classifier over ``num_classes``.
-
-    Introduced in: chapter 1.
-    """
+    """A ``ConvEncoder`` followed by a linear classifier over ``num_classes``."""
 
     encoder: ConvEncoderConfig = ConvEncoderConfig()
     num_classes: int = 4
@@ -241,8 +216,6 @@ class CNNClassifier(nn.Module):
     """Encoder (image -> feature vector) + decoder (a linear layer: features -> class scores).
 
     Shapes: images (B, C, H, W) -> logits (B, num_classes).
-
-    Introduced in: chapter 1.
     """
 
     def __init__(self, config: CNNClassifierConfig):
@@ -256,18 +229,12 @@ class CNNClassifier(nn.Module):
 
 
 def make_cnn_classifier(config: CNNClassifierConfig) -> CNNClassifier:
-    """Build a ``CNNClassifier`` from its config.
-
-    Introduced in: chapter 1.
-    """
+    """Build a ``CNNClassifier`` from its config."""
     return CNNClassifier(config)
 
 
 def classification_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
-    """Cross-entropy of ``model(inputs)`` against integer ``labels`` (for ``e2t.train.fit``).
-
-    Introduced in: chapter 1.
-    """
+    """Cross-entropy of ``model(inputs)`` against integer ``labels`` (for ``e2t.train.fit``)."""
     x, y = batch
     return F.cross_entropy(model(x), y)
 
@@ -280,8 +247,6 @@ def fit_linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, *, num_classe
     so it takes raw features.
 
     Shapes: train_x (N, F) float, train_y (N,) long; returns nn.Linear(F, num_classes).
-
-    Introduced in: chapter 1.
     """
     check_tensor("train_x", train_x, ndim=2, dtype_kind="float")
     if train_y.shape != train_x.shape[:1]:
@@ -306,8 +271,6 @@ def fit_linear_probe(train_x: torch.Tensor, train_y: torch.Tensor, *, num_classe
 class ConvAutoencoderConfig:
     """A convolutional autoencoder: strided convolutions down to a ``code_channels`` x (H/2^k) x (W/2^k) code,
     transposed convolutions back up.
-
-    Introduced in: chapter 1.
     """
 
     in_channels: int = 3
@@ -319,8 +282,6 @@ class ConvAutoencoder(nn.Module):
     """Encoder: image -> small code; decoder: code -> image. Trained to reproduce its input (no indices passed).
 
     Shapes: images (B, C, H, W) -> code (B, code_channels, H / 2^k, W / 2^k) -> reconstruction (B, C, H, W).
-
-    Introduced in: chapter 1.
     """
 
     def __init__(self, config: ConvAutoencoderConfig):
@@ -348,18 +309,12 @@ class ConvAutoencoder(nn.Module):
 
 
 def make_conv_autoencoder(config: ConvAutoencoderConfig) -> ConvAutoencoder:
-    """Build a ``ConvAutoencoder`` from its config.
-
-    Introduced in: chapter 1.
-    """
+    """Build a ``ConvAutoencoder`` from its config."""
     return ConvAutoencoder(config)
 
 
 def reconstruction_loss(model: ConvAutoencoder, images: torch.Tensor) -> torch.Tensor:
-    """Mean squared error between the reconstruction and the input (for ``e2t.train.fit``).
-
-    Introduced in: chapter 1.
-    """
+    """Mean squared error between the reconstruction and the input (for ``e2t.train.fit``)."""
     return F.mse_loss(model(images), images)
 
 

@@ -2,7 +2,8 @@ r"""The copy task for the attention model and the Transformer, so chapter 7 can 
 
 Both models keep the interface of chapter 5's copy models: ``model(inputs)`` with inputs (B, 2L + 1, W + 1)
 (the L bit vectors, the delimiter step, L blank steps) returns logits (B, 2L + 1, W), of which the last L steps are
-the answer. So ``e2t.ntm_model.train_copy`` trains them and ``evaluate_copy`` measures them, exactly as the NTM.
+the answer. So ``e2t.recipes.copy_task.train_copy`` trains them and ``evaluate_copy`` measures them, exactly as
+the NTM.
 
 - ``AttentionCopy``: a bidirectional GRU encoder over the L vectors and a GRU decoder that, at each of the L answer
   steps, attends over the encoder states with the additive score of Bahdanau et al. (chapter 3) and feeds its own
@@ -16,18 +17,13 @@ Introduced in: chapter 7.
 
 from __future__ import annotations
 
-import time
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Any
+from dataclasses import dataclass
 
 import torch
 from torch import nn
 
-from . import set_seed
 from .attention import masked_softmax
 from .checks import check_tensor
-from .checkpoints import save_checkpoint
 from .scores import AdditiveScore
 from .transformer import Decoder, Encoder, sinusoidal_positions
 
@@ -54,7 +50,7 @@ def _place_answer(answer: torch.Tensor, steps: int) -> torch.Tensor:
 
 @dataclass(frozen=True)
 class AttentionCopyConfig:
-    """Sizes of ``AttentionCopy``. Introduced in: chapter 7."""
+    """Sizes of ``AttentionCopy``. """
 
     width: int = 8
     hidden: int = 64
@@ -69,8 +65,6 @@ class AttentionCopy(nn.Module):
     $s_t = \mathrm{GRU}([y_{t-1}; c_t], s_{t-1})$, $y_t = \sigma(W_y [s_t; c_t])$; $y_0 = 0$.
 
     Shapes: inputs (B, 2L+1, W+1) -> logits (B, 2L+1, W); ``attention`` (B, L, L) after ``forward(..., True)``.
-
-    Introduced in: chapter 7.
     """
 
     def __init__(self, config: AttentionCopyConfig):
@@ -103,7 +97,7 @@ class AttentionCopy(nn.Module):
 
 @dataclass(frozen=True)
 class TransformerCopyConfig:
-    """Sizes of ``TransformerCopy``. Introduced in: chapter 7."""
+    """Sizes of ``TransformerCopy``. """
 
     width: int = 8
     d_model: int = 64
@@ -120,8 +114,6 @@ class TransformerCopy(nn.Module):
     The decoder's self-attention is not causal: it predicts all L answers at once (nothing is fed back).
 
     Shapes: inputs (B, 2L+1, W+1) -> logits (B, 2L+1, W).
-
-    Introduced in: chapter 7.
     """
 
     def __init__(self, config: TransformerCopyConfig):
@@ -145,52 +137,12 @@ class TransformerCopy(nn.Module):
         return _place_answer(answer, inputs.shape[1])  # (B, 2L+1, W)
 
 
-def make_attention_copy(config: AttentionCopyConfig | None = None) -> AttentionCopy:
-    """Build ``AttentionCopy``. Introduced in: chapter 7."""
-    return AttentionCopy(config or AttentionCopyConfig())
+def make_attention_copy(config: AttentionCopyConfig | dict | None = None) -> AttentionCopy:
+    """Build ``AttentionCopy`` (from its config or the config's dict, as a card stores it)."""
+    return AttentionCopy(AttentionCopyConfig(**config) if isinstance(config, dict) else config or AttentionCopyConfig())
 
 
-def make_transformer_copy(config: TransformerCopyConfig | None = None) -> TransformerCopy:
-    """Build ``TransformerCopy``. Introduced in: chapter 7."""
-    return TransformerCopy(config or TransformerCopyConfig())
-
-
-MODELS = {"attention_copy": (make_attention_copy, AttentionCopyConfig, 3e-3),
-          "transformer_copy": (make_transformer_copy, TransformerCopyConfig, 1e-3)}
-
-
-def checkpoint_job(*, quick: bool = False, directory: str | Path | None = None,
-                   names: tuple[str, ...] = tuple(MODELS)) -> dict[str, Any]:
-    """Train the attention model and the Transformer on the copy task (lengths 1-20, chapter 5's curriculum), until
-    3,000 sequences after the cost first dips below 0.01 wrong bits per sequence; evaluate them at 10, 20, 40 and
-    80, and save each with its card.
-
-    Introduced in: chapter 7.
-    """
-    from .ntm_model import evaluate_copy, train_copy
-
-    if quick and directory is None:
-        raise ValueError("quick runs must write to a directory of their own")
-    cards = {}
-    for name in names:
-        make, config_cls, lr = MODELS[name]
-        set_seed(0)
-        model = make(config_cls())
-        start = time.perf_counter()
-        tracker = train_copy(model, seed=0, batch_size=32, lr=lr, max_sequences=64 if quick else 120_000,
-                             after_first_below=0 if quick else 3_000, curriculum=True,
-                             min_length=TRAIN_LENGTHS[0], max_length=TRAIN_LENGTHS[1])
-        wall = time.perf_counter() - start
-        lengths = (4, 8) if quick else EVAL_LENGTHS
-        results = evaluate_copy(model, lengths=lengths, sequences=20 if quick else 200)
-        card = {"name": name, "command": f"python -m e2t.jobs copy_models  # {name}", "seed": 0,
-                "steps": tracker.sequences // 32, "sequences": tracker.sequences, "wall_time_s": round(wall, 1),
-                "first_below_at_sequences": tracker.first_below_at,
-                "converged_at_sequences": tracker.converged_at,
-                "converged_time_s": None if tracker.converged_time_s is None else round(tracker.converged_time_s, 1),
-                "train_lengths": list(TRAIN_LENGTHS), "config": asdict(model.config),
-                "metrics": {f"bit_error_rate_L{L}": round(r["bit_error_rate"], 5) for L, r in results.items()},
-                "curve": tracker.curve}
-        save_checkpoint(model, name, card, directory=directory)
-        cards[name] = card
-    return {"name": "copy_models", "metrics": {n: c["metrics"] for n, c in cards.items()}}
+def make_transformer_copy(config: TransformerCopyConfig | dict | None = None) -> TransformerCopy:
+    """Build ``TransformerCopy`` (from its config or the config's dict, as a card stores it)."""
+    return TransformerCopy(TransformerCopyConfig(**config) if isinstance(config, dict)
+                           else config or TransformerCopyConfig())

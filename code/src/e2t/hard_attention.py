@@ -27,11 +27,10 @@ import torch
 from torch import nn
 
 from .checks import check_tensor
-from .data.patches import PatchSearch, patch_search, to_patches
-from .train import History, fit
+from .data.patches import PatchSearch, to_patches
 
 __all__ = ["PatchModelConfig", "PatchOutput", "PatchAttentionModel", "make_patch_model", "MovingAverageBaseline",
-           "reinforce_surrogate", "patch_loss", "accuracy", "policy_gradient_variance", "train_patch_model",
+           "reinforce_surrogate", "patch_loss", "accuracy", "policy_gradient_variance",
            "MODES"]
 
 #: The three ways of reading the cells: attention weights and sample one, weights and average, equal weights.
@@ -43,8 +42,6 @@ class PatchModelConfig:
     """A patch classifier: linear cell embedding, an attention scorer, an MLP head.
 
     ``mode`` is ``"soft"``, ``"hard"`` or ``"none"`` (uniform average). ``patch_dim`` is the flattened cell size.
-
-    Introduced in: chapter 4.
     """
 
     mode: str = "soft"
@@ -60,8 +57,6 @@ class PatchOutput(NamedTuple):
 
     Shapes: logits (B, C); weights (B, N) the attention $\\alpha$ (uniform for ``"none"``); index (B,) the cell a
     hard model read (argmax for soft/none); log_prob (B,) $\\log \\alpha_{\\text{index}}$.
-
-    Introduced in: chapter 4.
     """
 
     logits: torch.Tensor
@@ -79,8 +74,6 @@ class PatchAttentionModel(nn.Module):
     sampled when ``sample=True``); none: $\mathbf{z} = \frac1N\sum_i \mathbf{a}_i$. Logits $= \mathrm{MLP}(\mathbf{z})$.
 
     Shapes: patches (B, N, patch_dim) -> ``PatchOutput``.
-
-    Introduced in: chapter 4.
     """
 
     def __init__(self, config: PatchModelConfig):
@@ -125,10 +118,7 @@ class PatchAttentionModel(nn.Module):
 
 
 def make_patch_model(config: PatchModelConfig) -> PatchAttentionModel:
-    """Build a ``PatchAttentionModel`` from its config.
-
-    Introduced in: chapter 4.
-    """
+    """Build a ``PatchAttentionModel`` from its config."""
     return PatchAttentionModel(config)
 
 
@@ -137,8 +127,6 @@ class MovingAverageBaseline:
 
     ``value`` starts at ``None`` (the first update sets it to the first mean reward). It is a constant for the
     gradient: it depends on past rewards only, so the estimator stays unbiased.
-
-    Introduced in: chapter 4.
     """
 
     def __init__(self, momentum: float = 0.9):
@@ -162,8 +150,6 @@ def reinforce_surrogate(log_prob: torch.Tensor, reward: torch.Tensor, baseline: 
     The reward and the baseline are treated as constants (detached). Minimising it climbs the expected reward.
 
     Shapes: log_prob (B,), reward (B,) -> ().
-
-    Introduced in: chapter 4.
     """
     check_tensor("log_prob", log_prob, ndim=1, dtype_kind="float")
     check_tensor("reward", reward, ndim=1, dtype_kind="float")
@@ -184,8 +170,6 @@ def patch_loss(model: PatchAttentionModel, patches: torch.Tensor, labels: torch.
     is updated with this batch's rewards *after* it is used.
 
     Shapes: patches (B, N, patch_dim), labels (B,) long -> ().
-
-    Introduced in: chapter 4.
     """
     out = model(patches)
     nll = nn.functional.cross_entropy(out.logits, labels, reduction="none")  # (B,)
@@ -205,8 +189,6 @@ def accuracy(model: PatchAttentionModel, data: PatchSearch, *, sample: bool = Fa
     """Accuracy of the label and of *where it looked* (the read cell is the target), in evaluation mode.
 
     A hard model reads its argmax cell unless ``sample=True``.
-
-    Introduced in: chapter 4.
     """
     was_training = model.training
     model.eval()
@@ -225,8 +207,6 @@ def policy_gradient_variance(model: PatchAttentionModel, patches: torch.Tensor, 
     Each draw samples $s_b \sim \alpha_b$ for the whole batch and computes the estimate
     $\hat g = \frac1B \sum_b (R_b - b)\nabla \log\alpha_{s_b}$ w.r.t. the scorer's parameters ($W_a$, $\mathbf{v}$).
     Returns the mean estimate's norm and the total variance $\mathbb{E}\lVert \hat g - \bar g\rVert^2$.
-
-    Introduced in: chapter 4.
     """
     if model.config.mode != "hard":
         raise ValueError(f"policy_gradient_variance needs a hard-attention model, got mode {model.config.mode!r}")
@@ -242,38 +222,3 @@ def policy_gradient_variance(model: PatchAttentionModel, patches: torch.Tensor, 
     G = torch.stack(grads)  # (draws, P)
     mean = G.mean(0)  # (P,)
     return {"mean_norm": float(mean.norm()), "variance": float(((G - mean) ** 2).sum(1).mean())}
-
-
-def train_patch_model(mode: str, *, steps: int = 1500, batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
-                      use_baseline: bool = True, train: PatchSearch | None = None,
-                      valid: PatchSearch | None = None, eval_every: int = 100, progress: bool = False,
-                      config: PatchModelConfig | None = None) -> tuple[PatchAttentionModel, History]:
-    """Train one model on ``patch_search`` images with ``e2t.train.fit``; return it and its ``History``.
-
-    ``History.evals`` holds the validation accuracy (and where the model looked) every ``eval_every`` steps.
-    Same seed, same data, same initial embedding and head for every mode.
-
-    Introduced in: chapter 4.
-    """
-    if mode not in MODES:
-        raise ValueError(f"mode must be one of {MODES}, got {mode!r}")
-    train = train if train is not None else patch_search(8192, seed=seed + 1)
-    valid = valid if valid is not None else patch_search(1024, seed=10_000 + seed)
-    patches = to_patches(train.images, train.patch)  # (n, N, P*P)
-    base = config or PatchModelConfig(patch_dim=patches.shape[-1])
-    torch.manual_seed(seed)
-    model = make_patch_model(PatchModelConfig(**{**base.__dict__, "mode": mode}))
-    baseline = MovingAverageBaseline() if use_baseline else None
-    g = torch.Generator().manual_seed(seed)
-
-    def stream():
-        while True:
-            idx = torch.randint(len(train), (batch_size,), generator=g)
-            yield patches[idx], train.labels[idx]
-
-    def loss_fn(m, batch):
-        return patch_loss(m, batch[0], batch[1], baseline=baseline)
-
-    history = fit(model, loss_fn, stream(), steps=steps, lr=lr, eval_fn=lambda m: accuracy(m, valid),
-                  eval_every=eval_every, progress=progress, desc=f"{mode} attention")
-    return model, history

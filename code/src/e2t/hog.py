@@ -27,8 +27,6 @@ def image_gradients(images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """Centred differences $g_x, g_y$ of every channel (edges replicated), as two convolutions.
 
     Shapes: images (B, C, H, W) -> gx, gy (B, C, H, W).
-
-    Introduced in: chapter 1.
     """
     check_tensor("images", images, ndim=4, dtype_kind="float")
     B, C, H, W = images.shape
@@ -43,8 +41,6 @@ def orientation_histograms(images: torch.Tensor, *, cell: int = 8, bins: int = 9
     r"""Per-cell histograms of unsigned gradient orientation, weighted by magnitude (steps 1-3 of HOG).
 
     Shapes: images (B, C, H, W), H and W divisible by ``cell`` -> (B, bins, H / cell, W / cell).
-
-    Introduced in: chapter 1.
     """
     check_tensor("images", images, ndim=4, dtype_kind="float")
     B, C, H, W = images.shape
@@ -75,8 +71,6 @@ def hog(images: torch.Tensor, *, cell: int = 8, bins: int = 9, block: int = 2, e
     A constant image (no gradient anywhere) gives an all-zero vector, never NaN.
 
     Shapes: images (B, C, H, W) -> (B, bins * block**2 * (H/cell - block + 1) * (W/cell - block + 1)).
-
-    Introduced in: chapter 1.
     """
     hist = orientation_histograms(images, cell=cell, bins=bins)  # (B, bins, h, w)
     B, K, h, w = hist.shape

@@ -17,8 +17,6 @@ def causal_mask(T: int, *, device: torch.device | str | None = None) -> torch.Te
     """Lower-triangular mask: query ``t`` may attend to keys ``0..t`` (itself included).
 
     Shapes: returns (T, T), ``mask[t, s] = s <= t``.
-
-    Introduced in: chapter 6.
     """
     if not isinstance(T, int) or T < 1:
         raise ValueError(f"T must be a positive int, got {T!r}")
@@ -30,8 +28,6 @@ def padding_mask(lengths: torch.Tensor, S: int) -> torch.Tensor:
 
     Shapes: lengths (B,) integers in [0, S] -> (B, 1, 1, S), ``mask[b, 0, 0, s] = s < lengths[b]``. It broadcasts
     over heads ``H`` and queries ``T``.
-
-    Introduced in: chapter 6.
     """
     lengths = torch.as_tensor(lengths)
     check_tensor("lengths", lengths, ndim=1)

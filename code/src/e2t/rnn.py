@@ -22,32 +22,21 @@ import torch
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
 
-from .checks import check_tensor
+from .checks import check_tensor, check_tokens
 
 
 class EncoderOutput(NamedTuple):
     """What ``GRUEncoder`` returns.
 
     ``states`` (B, S, D): the top layer's state at every position (zeros at padding), ``final`` (B, D): the top
-    layer's state after the last real token, ``hidden`` (L, B, D): the last state of every layer (the layout
-    ``torch.nn.GRU`` takes as its initial state). ``D = d_hidden`` (``2 * d_hidden`` when bidirectional, the two
-    directions concatenated).
-
-    Introduced in: chapter 1.
+    layer's state after the last real token, ``hidden`` (B, L, D): the last state of every layer, batch first like
+    every state in the book. ``D = d_hidden`` (``2 * d_hidden`` when bidirectional, the two directions
+    concatenated).
     """
 
     states: torch.Tensor
     final: torch.Tensor
     hidden: torch.Tensor
-
-
-def _check_tokens(name: str, tokens: torch.Tensor, vocab_size: int) -> None:
-    check_tensor(name, tokens, ndim=2)
-    if tokens.dtype != torch.long:
-        raise TypeError(f"{name} must hold token ids (torch.long), got dtype {tokens.dtype}")
-    if tokens.numel() and (int(tokens.min()) < 0 or int(tokens.max()) >= vocab_size):
-        raise ValueError(f"{name} holds ids in [{int(tokens.min())}, {int(tokens.max())}] "
-                         f"but the vocabulary has {vocab_size} entries")
 
 
 class GRUEncoder(nn.Module):
@@ -56,9 +45,7 @@ class GRUEncoder(nn.Module):
     ``forward(src, lengths=None)`` returns an ``EncoderOutput``. With ``lengths`` the padded tail is skipped (packed
     sequences), so ``final`` is the state after each sequence's own last token.
 
-    Shapes: src (B, S) long; lengths (B,) long or None; states (B, S, D), final (B, D), hidden (L, B, D).
-
-    Introduced in: chapter 1.
+    Shapes: src (B, S) long; lengths (B,) long or None; states (B, S, D), final (B, D), hidden (B, L, D).
     """
 
     def __init__(self, *, vocab_size: int, d_embed: int, d_hidden: int, num_layers: int = 1,
@@ -76,7 +63,7 @@ class GRUEncoder(nn.Module):
         return self.d_hidden * (2 if self.bidirectional else 1)
 
     def forward(self, src: torch.Tensor, lengths: torch.Tensor | None = None) -> EncoderOutput:
-        _check_tokens("src", src, self.vocab_size)
+        check_tokens("src", src, self.vocab_size)
         B, S = src.shape
         x = self.embed(src)  # (B, S, E)
         if lengths is not None:
@@ -94,7 +81,7 @@ class GRUEncoder(nn.Module):
         dirs = 2 if self.bidirectional else 1
         h = h.view(self.num_layers, dirs, B, self.d_hidden)  # (L, dirs, B, Dh)
         hidden = torch.cat([h[:, d] for d in range(dirs)], dim=-1)  # (L, B, D)
-        return EncoderOutput(states=states, final=hidden[-1], hidden=hidden)
+        return EncoderOutput(states=states, final=hidden[-1], hidden=hidden.transpose(0, 1))  # hidden (B, L, D)
 
 
 class GRUDecoder(nn.Module):
@@ -102,11 +89,11 @@ class GRUDecoder(nn.Module):
 
     ``forward(tokens, hidden, context=None)`` runs teacher-forced over a whole target (``tokens`` = the target shifted
     right, starting with ``<bos>``) and returns ``(logits, hidden)``. With ``d_context > 0`` the vector ``context``
-    is concatenated to the embedding at every step.
+    is concatenated to the embedding at every step. ``step(prev_tokens, state)`` advances one token for
+    ``e2t.train.decoding``; its state is ``{"hidden": (B, L, H), "context": (B, Dc)}`` (no context when
+    ``d_context == 0``).
 
-    Shapes: tokens (B, T) long; hidden (L, B, H); context (B, Dc) or None; logits (B, T, V), hidden (L, B, H).
-
-    Introduced in: chapter 1.
+    Shapes: tokens (B, T) long; hidden (B, L, H); context (B, Dc) or None; logits (B, T, V), hidden (B, L, H).
     """
 
     def __init__(self, *, vocab_size: int, d_embed: int, d_hidden: int, num_layers: int = 1, d_context: int = 0,
@@ -120,11 +107,11 @@ class GRUDecoder(nn.Module):
 
     def forward(self, tokens: torch.Tensor, hidden: torch.Tensor,
                 context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        _check_tokens("tokens", tokens, self.vocab_size)
+        check_tokens("tokens", tokens, self.vocab_size)
         B, T = tokens.shape
         check_tensor("hidden", hidden, ndim=3, dtype_kind="float")
-        if tuple(hidden.shape) != (self.num_layers, B, self.d_hidden):
-            raise ValueError(f"hidden must have shape (L, B, H) = {(self.num_layers, B, self.d_hidden)}, "
+        if tuple(hidden.shape) != (B, self.num_layers, self.d_hidden):
+            raise ValueError(f"hidden must have shape (B, L, H) = {(B, self.num_layers, self.d_hidden)}, "
                              f"got {tuple(hidden.shape)}")
         x = self.embed(tokens)  # (B, T, E)
         if self.d_context:
@@ -136,36 +123,13 @@ class GRUDecoder(nn.Module):
             x = torch.cat([x, context.unsqueeze(1).expand(B, T, self.d_context)], dim=-1)  # (B, T, E + Dc)
         elif context is not None:
             raise ValueError("context was given but this decoder was built with d_context=0")
-        out, hidden = self.gru(x, hidden.contiguous())  # (B, T, H), (L, B, H)
-        return self.out(out), hidden  # (B, T, V), (L, B, H)
+        out, hidden = self.gru(x, hidden.transpose(0, 1).contiguous())  # (B, T, H), (L, B, H) as nn.GRU keeps it
+        return self.out(out), hidden.transpose(0, 1)  # (B, T, V), (B, L, H)
+
+    def step(self, prev_tokens: torch.Tensor, state: dict[str, torch.Tensor]) -> tuple[torch.Tensor, dict]:
+        """One token: (prev_tokens (B,), state) -> (logits (B, V), state), the interface of ``e2t.train.decoding``."""
+        logits, hidden = self(prev_tokens.unsqueeze(1), state["hidden"], state.get("context"))  # (B, 1, V)
+        return logits.squeeze(1), {**state, "hidden": hidden}  # (B, V)
 
 
-@torch.no_grad()
-def greedy_decode(decoder: GRUDecoder, hidden: torch.Tensor, *, bos_id: int, eos_id: int, max_len: int,
-                  pad_id: int = 0, context: torch.Tensor | None = None) -> torch.Tensor:
-    r"""Write tokens one at a time, each the most probable: $y_t = \arg\max_y p(y \mid y_{<t}, c)$.
-
-    Stops when every sequence has written ``eos_id`` or after ``max_len`` tokens; positions after a sequence's
-    ``eos_id`` hold ``pad_id``. The returned ids do not include the leading ``bos_id``.
-
-    Shapes: hidden (L, B, H); context (B, Dc) or None; returns (B, T') long with T' <= max_len.
-
-    Introduced in: chapter 1.
-    """
-    if max_len < 1:
-        raise ValueError(f"max_len must be >= 1, got {max_len}")
-    B = hidden.shape[1]
-    token = torch.full((B, 1), bos_id, dtype=torch.long, device=hidden.device)  # (B, 1)
-    done = torch.zeros(B, dtype=torch.bool, device=hidden.device)
-    out = []
-    for _ in range(max_len):
-        logits, hidden = decoder(token, hidden, context)  # (B, 1, V)
-        token = logits.argmax(-1)  # (B, 1)
-        out.append(torch.where(done.unsqueeze(1), torch.full_like(token, pad_id), token))
-        done = done | (token.squeeze(1) == eos_id)
-        if bool(done.all()):
-            break
-    return torch.cat(out, dim=1)  # (B, T')
-
-
-__all__ = ["EncoderOutput", "GRUEncoder", "GRUDecoder", "greedy_decode"]
+__all__ = ["EncoderOutput", "GRUEncoder", "GRUDecoder"]

@@ -121,8 +121,6 @@ class AdditiveScore(nn.Module):
     built.
 
     Shapes: q (B, T, Dq), k (B, S, Dk) -> (B, T, S).
-
-    Introduced in: chapter 3.
     """
 
     def __init__(self, *, d_query: int, d_key: int, d_attn: int):
@@ -235,8 +233,6 @@ def make_score(name: str, *, d_query: int, d_key: int, d_attn: int | None = None
 
     ``d_attn`` (the additive score's hidden width) defaults to ``d_key``; ``max_len`` is needed for
     ``"location"``. The parameter-free scores need ``d_query == d_key``.
-
-    Introduced in: chapter 3.
     """
     if name not in SCORE_NAMES:
         raise ValueError(f"name must be one of {SCORE_NAMES}, got {name!r}")

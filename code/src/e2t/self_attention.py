@@ -22,14 +22,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-import e2t
-
-from .data.text import Example, NumberTask, Vocab, number_task
+from .checks import check_tokens
+from .data.text import Example, Vocab
 from .masks import padding_mask
 from .transformer import FeedForward, MultiHeadAttention, sinusoidal_positions
 
 __all__ = ["GROUPS", "scale_groups", "TaggerConfig", "SelfAttentionTagger", "make_tagger", "tag_batch",
-           "train_tagger", "tagger_accuracy"]
+           "tagger_loss", "tagger_accuracy"]
 
 #: The tags, in id order: the group (of three digits) a word belongs to.
 GROUPS = ("units", "thousand", "million", "billion")
@@ -40,8 +39,6 @@ def scale_groups(tokens: Sequence[str]) -> list[int]:
     of it, or ``units`` if there is none.
 
     ``("forty", "two", "thousand", "five")`` -> ``[1, 1, 1, 0]``.
-
-    Introduced in: chapter 4.
     """
     out, current = [], 0
     for tok in reversed(tokens):
@@ -55,10 +52,7 @@ def scale_groups(tokens: Sequence[str]) -> list[int]:
 
 @dataclass(frozen=True)
 class TaggerConfig:
-    """A one-layer self-attention tagger: embeddings + sinusoidal positions, one encoder layer, a linear tagger.
-
-    Introduced in: chapter 4.
-    """
+    """A one-layer self-attention tagger: embeddings + sinusoidal positions, one encoder layer, a linear tagger."""
 
     vocab_size: int
     d_model: int = 64
@@ -73,8 +67,6 @@ class SelfAttentionTagger(nn.Module):
     $z = \mathrm{LN}(x + a)$; $y = \mathrm{LN}(z + \mathrm{FFN}(z))$; tag logits $= W y$.
 
     Shapes: tokens (B, S) long, lengths (B,) -> logits (B, S, C), weights (B, H, S, S).
-
-    Introduced in: chapter 4.
     """
 
     def __init__(self, config: TaggerConfig):
@@ -90,8 +82,7 @@ class SelfAttentionTagger(nn.Module):
         self.out = nn.Linear(D, config.num_tags)
 
     def forward(self, tokens: torch.Tensor, lengths: torch.Tensor):
-        if tokens.dim() != 2:
-            raise ValueError(f"tokens must be (B, S), got shape {tuple(tokens.shape)}")
+        check_tokens("tokens", tokens, self.config.vocab_size)
         B, S = tokens.shape
         if S > self.config.max_len:
             raise ValueError(f"tokens have {S} positions but max_len is {self.config.max_len}")
@@ -103,19 +94,13 @@ class SelfAttentionTagger(nn.Module):
         return self.out(y), weights  # (B, S, C), (B, H, S, S)
 
 
-def make_tagger(config: TaggerConfig) -> SelfAttentionTagger:
-    """Build a ``SelfAttentionTagger`` from its config.
-
-    Introduced in: chapter 4.
-    """
-    return SelfAttentionTagger(config)
+def make_tagger(config: TaggerConfig | dict) -> SelfAttentionTagger:
+    """Build a ``SelfAttentionTagger`` from its config (or the config's dict, as a card stores it)."""
+    return SelfAttentionTagger(TaggerConfig(**config) if isinstance(config, dict) else config)
 
 
 def tag_batch(examples: Sequence[Example], vocab: Vocab):
-    """Padded tokens (B, S), lengths (B,) and tags (B, S) (-100 at padding) of ``examples``' English sources.
-
-    Introduced in: chapter 4.
-    """
+    """Padded tokens (B, S), lengths (B,) and tags (B, S) (-100 at padding) of ``examples``' English sources."""
     S = max(len(e.src) for e in examples)
     tokens = torch.zeros(len(examples), S, dtype=torch.long)  # (B, S)
     tags = torch.full((len(examples), S), -100, dtype=torch.long)  # (B, S)
@@ -126,7 +111,8 @@ def tag_batch(examples: Sequence[Example], vocab: Vocab):
     return tokens, lengths, tags
 
 
-def _loss(model, batch):
+def tagger_loss(model: SelfAttentionTagger, batch) -> torch.Tensor:
+    """Cross-entropy of the tags, padding (tag -100) ignored."""
     tokens, lengths, tags = batch
     logits, _ = model(tokens, lengths)  # (B, S, C)
     return nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), tags.reshape(-1), ignore_index=-100)
@@ -134,34 +120,10 @@ def _loss(model, batch):
 
 @torch.no_grad()
 def tagger_accuracy(model: SelfAttentionTagger, examples: Sequence[Example], vocab: Vocab) -> dict[str, float]:
-    """Tag accuracy over words and the fraction of sentences tagged entirely right.
-
-    Introduced in: chapter 4.
-    """
+    """Tag accuracy over words and the fraction of sentences tagged entirely right."""
     model.eval()
     tokens, lengths, tags = tag_batch(list(examples), vocab)
     pred = model(tokens, lengths)[0].argmax(-1)  # (B, S)
     real = tags != -100
     return {"word_accuracy": float((pred == tags)[real].float().mean()),
             "sentence_accuracy": float(((pred == tags) | ~real).all(-1).float().mean())}
-
-
-def train_tagger(*, steps: int = 400, batch_size: int = 64, lr: float = 3e-3, seed: int = 0,
-                 task: NumberTask | None = None, progress: bool = False):
-    """Train the tagger on the number task's training sources; return ``(model, history)``.
-
-    Introduced in: chapter 4.
-    """
-    task = task or number_task()
-    e2t.set_seed(seed)
-    model = make_tagger(TaggerConfig(vocab_size=len(task.src_vocab)))
-    train = list(task.train)
-    g = torch.Generator().manual_seed(seed)
-
-    def stream():
-        while True:
-            idx = torch.randint(len(train), (batch_size,), generator=g).tolist()
-            yield tag_batch([train[i] for i in idx], task.src_vocab)
-
-    history = e2t.train.fit(model, _loss, stream(), steps=steps, lr=lr, progress=progress, desc="self-attention")
-    return model, history

@@ -12,9 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import matplotlib.pyplot as plt
-
-__all__ = ["BLANK", "SYMBOLS", "Rule", "Snapshot", "TuringMachine", "increment_machine", "draw_run"]
+__all__ = ["BLANK", "SYMBOLS", "Rule", "Snapshot", "TuringMachine", "increment_machine"]
 
 BLANK = " "
 SYMBOLS = ("0", "1", BLANK)
@@ -24,8 +22,6 @@ MOVES = {"L": -1, "R": +1, "S": 0}
 @dataclass(frozen=True)
 class Rule:
     """What to do on reading a symbol in a state: ``write`` a symbol, ``move`` ("L", "R" or "S"), go to ``next``.
-
-    Introduced in: chapter 5.
     """
 
     write: str
@@ -41,10 +37,7 @@ class Rule:
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The machine before a step: step number, state, head position and the tape cells ``tape[pos] = symbol``.
-
-    Introduced in: chapter 5.
-    """
+    """The machine before a step: step number, state, head position and the tape cells ``tape[pos] = symbol``."""
 
     step: int
     state: str
@@ -60,10 +53,7 @@ class Snapshot:
 
 
 class TuringMachine:
-    """A one-tape Turing machine given by its rule table ``{(state, symbol): Rule}``.
-
-    Introduced in: chapter 5.
-    """
+    """A one-tape Turing machine given by its rule table ``{(state, symbol): Rule}``."""
 
     def __init__(self, *, rules: Mapping[tuple[str, str], Rule], start: str, halt: str = "halt"):
         for (state, symbol), rule in rules.items():
@@ -107,8 +97,6 @@ class TuringMachine:
 def increment_machine() -> TuringMachine:
     """Binary increment: the head starts on the leftmost digit, walks right past the number, then adds 1
     from the right, turning trailing 1s into 0s until a 0 (or a blank) takes the carry.
-
-    Introduced in: chapter 5.
     """
     R = {
         ("right", "0"): Rule("0", "R", "right"),
@@ -119,35 +107,3 @@ def increment_machine() -> TuringMachine:
         ("carry", BLANK): Rule("1", "S", "halt"),
     }
     return TuringMachine(rules=R, start="right", halt="halt")
-
-
-def draw_run(history: list[Snapshot], *, ax: plt.Axes | None = None, title: str | None = None):
-    """Draw a run as a grid: one row per step, one column per tape cell, the head's cell highlighted.
-
-    Returns the figure.
-
-    Introduced in: chapter 5.
-    """
-    if not history:
-        raise ValueError("history is empty: run the machine first")
-    cells = set().union(*(s.tape.keys() for s in history), (s.head for s in history))
-    lo, hi = min(cells) - 1, max(cells) + 1
-    width, rows = hi - lo + 1, len(history)
-    if ax is None:
-        _, ax = plt.subplots(figsize=(0.42 * width + 1.8, 0.32 * rows + 0.6))
-    for r, snap in enumerate(history):
-        for c, pos in enumerate(range(lo, hi + 1)):
-            face = "#ffd54f" if pos == snap.head else "white"
-            ax.add_patch(plt.Rectangle((c, -r - 1), 1, 1, facecolor=face, edgecolor="#999", lw=0.6))
-            symbol = snap.tape.get(pos, BLANK)
-            if symbol != BLANK:
-                ax.text(c + 0.5, -r - 0.5, symbol, ha="center", va="center", fontsize=10, family="monospace")
-        ax.text(-0.3, -r - 0.5, f"{snap.step:>2} {snap.state}", ha="right", va="center", fontsize=8,
-                family="monospace")
-    ax.set_xlim(-3.2, width)
-    ax.set_ylim(-rows, 0)
-    ax.set_aspect("equal")
-    ax.axis("off")
-    if title:
-        ax.set_title(title, fontsize=10)
-    return ax.figure

@@ -30,8 +30,6 @@ def glue(name: str, value: Any) -> Any:
 
     Nothing is shown in the notebook (the stored bundle has only prefixed MIME types, which no front end renders).
     Numbers are stored as plain Python numbers, so a format spec (``name:.2f``, ``name:.0%``) applies to them.
-
-    Introduced in: the preface.
     """
     if not isinstance(name, str) or not _NAME.match(name):
         raise ValueError(f"name must be a Python-identifier-like string, got {name!r}")

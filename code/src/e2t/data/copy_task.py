@@ -25,8 +25,6 @@ class CopyBatch:
 
     ``inputs`` (B, 2L + 1, W + 1): the L bit vectors, the delimiter step (flag on channel W), then L blank steps.
     ``targets`` (B, L, W): the bit vectors to write back during the last L steps. ``bits`` is ``targets``.
-
-    Introduced in: chapter 5.
     """
 
     inputs: torch.Tensor
@@ -53,8 +51,6 @@ def random_bits(*, batch_size: int, length: int, width: int = 8, seed: int | Non
     """Random bits, each 0 or 1 with probability 1/2, as floats.
 
     Shapes: returns (batch_size, length, width).
-
-    Introduced in: chapter 5.
     """
     for name, v, low in (("batch_size", batch_size, 1), ("length", length, 1), ("width", width, 1)):
         if not isinstance(v, int) or v < low:
@@ -67,8 +63,6 @@ def copy_inputs(bits: torch.Tensor) -> torch.Tensor:
     """The input sequence for bits (B, L, W): bits, a delimiter step, L blank steps; one extra flag channel.
 
     Shapes: bits (B, L, W); returns (B, 2L + 1, W + 1).
-
-    Introduced in: chapter 5.
     """
     if not isinstance(bits, torch.Tensor) or bits.dim() != 3:
         raise ValueError(f"bits must be a (B, L, W) tensor, got {getattr(bits, 'shape', type(bits).__name__)}")
@@ -81,20 +75,14 @@ def copy_inputs(bits: torch.Tensor) -> torch.Tensor:
 
 def copy_batch(*, batch_size: int, length: int, width: int = 8, seed: int | None = None,
                generator: torch.Generator | None = None) -> CopyBatch:
-    """One copy-task batch of sequences of exactly ``length`` vectors.
-
-    Introduced in: chapter 5.
-    """
+    """One copy-task batch of sequences of exactly ``length`` vectors."""
     bits = random_bits(batch_size=batch_size, length=length, width=width, seed=seed, generator=generator)
     return CopyBatch(inputs=copy_inputs(bits), targets=bits, length=length)
 
 
 def copy_batches(*, batch_size: int, min_length: int = 1, max_length: int = 20, width: int = 8,
                  seed: int) -> Iterator[CopyBatch]:
-    """An endless stream of copy-task batches; each batch draws its length uniformly from min..max_length.
-
-    Introduced in: chapter 5.
-    """
+    """An endless stream of copy-task batches; each batch draws its length uniformly from min..max_length."""
     if not (isinstance(min_length, int) and isinstance(max_length, int) and 1 <= min_length <= max_length):
         raise ValueError(f"need 1 <= min_length <= max_length, got min_length={min_length!r}, "
                          f"max_length={max_length!r}")
@@ -110,8 +98,6 @@ def bits_to_tokens(bits: torch.Tensor) -> torch.Tensor:
     Lets models with a vocabulary (seq2seq, Transformer) do the same copy task in chapter 7.
 
     Shapes: bits (..., W); returns (...) of dtype long.
-
-    Introduced in: chapter 5.
     """
     if not isinstance(bits, torch.Tensor) or bits.dim() < 1:
         raise ValueError(f"bits must be a tensor (..., W), got {getattr(bits, 'shape', type(bits).__name__)}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import torch
 
-from .replies import Vocab
+from .vocab import Vocab
 
 #: The shapes the renderer knows, in class order (class ``k`` of a mask is ``SHAPES[k - 1]``; 0 is background).
 SHAPES = ("circle", "square", "triangle", "cross")
@@ -44,8 +44,6 @@ def shape_masks(kind: torch.Tensor, cx: torch.Tensor, cy: torch.Tensor, r: torch
     """Boolean masks of one shape per image: ``kind[b]`` indexes ``SHAPES``, centred at ``(cx, cy)``, radius ``r``.
 
     Shapes: kind (B,) long; cx, cy, r (B,) float, in pixels; returns (B, size, size) bool.
-
-    Introduced in: chapter 1.
     """
     if kind.dim() != 1 or not (cx.shape == cy.shape == r.shape == kind.shape):
         raise ValueError(f"kind, cx, cy, r must all have shape (B,), got {tuple(kind.shape)}, {tuple(cx.shape)}, "
@@ -107,8 +105,6 @@ def classification_images(n: int, *, size: int = 32, shapes: tuple[str, ...] = S
     """One shape per image at a random position, radius and colour; the label is the shape's index in ``shapes``.
 
     Shapes: returns images (n, 3, size, size) in [0, 1] and labels (n,) long in [0, len(shapes)).
-
-    Introduced in: chapter 1.
     """
     _check_common(n, size, noise)
     kinds = torch.tensor([SHAPES.index(s) for s in shapes])  # raises ValueError for an unknown shape name
@@ -130,8 +126,6 @@ def segmentation_scenes(n: int, *, size: int = 32, shapes: tuple[str, ...] = SHA
     occluded shape keeps only what can be seen of it).
 
     Shapes: returns images (n, 3, size, size) in [0, 1] and masks (n, size, size) long in [0, len(shapes)].
-
-    Introduced in: chapter 1.
     """
     _check_common(n, size, noise)
     if max_objects < 1:
@@ -158,10 +152,7 @@ CAPTION_WORDS = tuple(COLOURS) + SHAPES[:3] + COLUMNS + ("and",)
 
 
 def caption_vocab() -> Vocab:
-    """The vocabulary of ``caption_scenes`` (with pad, bos, eos, unk).
-
-    Introduced in: chapter 1.
-    """
+    """The vocabulary of ``caption_scenes`` (with pad, bos, eos, unk)."""
     return Vocab(CAPTION_WORDS)
 
 
@@ -174,8 +165,6 @@ def caption_scenes(n: int, *, size: int = 32, max_objects: int = 3, noise: float
     circle, square and triangle, the vertical position is random.
 
     Shapes: returns images (n, 3, size, size) in [0, 1] and n captions (lists of words).
-
-    Introduced in: chapter 1.
     """
     _check_common(n, size, noise)
     if not 1 <= max_objects <= len(COLUMNS):
@@ -217,8 +206,6 @@ def class_pixel_fractions(masks: torch.Tensor, num_classes: int) -> torch.Tensor
     """Fraction of pixels of each class over a set of masks (for the majority-class baseline).
 
     Shapes: masks (B, H, W) long; returns (num_classes,).
-
-    Introduced in: chapter 1.
     """
     counts = torch.bincount(masks.flatten(), minlength=num_classes).float()  # (K,)
     return counts / max(float(counts.sum()), 1.0)

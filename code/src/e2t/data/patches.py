@@ -33,8 +33,6 @@ class PatchSearch:
         labels (B,) long: the target's shape, an index into ``e2t.data.images.SHAPES``
         target (B,) long: the target's cell, in [0, grid * grid), row-major
         occupied (B, N) bool: which cells hold a shape (the target included)
-
-    Introduced in: chapter 4.
     """
 
     images: torch.Tensor
@@ -59,8 +57,6 @@ def patch_search(n: int, *, grid: int = 4, patch: int = 10, distractors: tuple[i
     Everything comes from a ``torch.Generator`` seeded by ``seed``.
 
     Shapes: returns a ``PatchSearch`` with images (n, 1, grid*patch, grid*patch).
-
-    Introduced in: chapter 4.
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
@@ -114,8 +110,6 @@ def to_patches(images: torch.Tensor, patch: int) -> torch.Tensor:
 
     Shapes: images (B, C, H, W) with H and W multiples of ``patch`` -> (B, N, C * patch * patch),
     N = (H / patch) * (W / patch).
-
-    Introduced in: chapter 4.
     """
     if not isinstance(images, torch.Tensor) or images.dim() != 4:
         raise ValueError(f"images must be a (B, C, H, W) tensor, got "

@@ -11,65 +11,12 @@ Introduced in: chapter 1.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import torch
 
-
-class Vocab:
-    """Words <-> ids, with the special tokens ``<pad>`` (0), ``<bos>`` (1), ``<eos>`` (2) and ``<unk>`` (3).
-
-    Introduced in: chapter 1.
-    """
-
-    PAD, BOS, EOS, UNK = 0, 1, 2, 3
-    SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
-
-    def __init__(self, words: Iterable[str]):
-        self.itos: list[str] = list(self.SPECIALS)
-        for w in words:
-            if w not in self.itos:
-                self.itos.append(w)
-        self.stoi = {w: i for i, w in enumerate(self.itos)}
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def encode(self, words: Sequence[str], *, bos: bool = False, eos: bool = False) -> list[int]:
-        """Ids of ``words`` (unknown words map to ``<unk>``), optionally framed by ``<bos>`` / ``<eos>``."""
-        ids = [self.stoi.get(w, self.UNK) for w in words]
-        return ([self.BOS] if bos else []) + ids + ([self.EOS] if eos else [])
-
-    def decode(self, ids: Iterable[int]) -> list[str]:
-        """Words of ``ids`` up to the first ``<eos>``, without ``<pad>`` and ``<bos>``."""
-        out = []
-        for i in ids:
-            i = int(i)
-            if i == self.EOS:
-                break
-            if i in (self.PAD, self.BOS):
-                continue
-            out.append(self.itos[i] if 0 <= i < len(self.itos) else self.SPECIALS[self.UNK])
-        return out
-
-    def pad_batch(self, sequences: Sequence[Sequence[str]], *, bos: bool = False,
-                  eos: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
-        """Encode and right-pad a list of word lists.
-
-        Shapes: returns ids (B, T) long and lengths (B,) long, T = the longest encoded sequence.
-        """
-        if not sequences:
-            raise ValueError("sequences must hold at least one sequence")
-        encoded = [self.encode(s, bos=bos, eos=eos) for s in sequences]
-        lengths = torch.tensor([len(e) for e in encoded])
-        if int(lengths.min()) == 0:
-            raise ValueError("sequences must not contain an empty sequence (with bos=False and eos=False)")
-        ids = torch.full((len(encoded), int(lengths.max())), self.PAD, dtype=torch.long)  # (B, T)
-        for b, e in enumerate(encoded):
-            ids[b, : len(e)] = torch.tensor(e)
-        return ids, lengths
-
+from .vocab import Vocab
 
 DAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKEND = ("saturday", "sunday")
@@ -83,10 +30,7 @@ _CLOSINGS = ((), ("thanks",), ("best", ",", "ana"), ("cheers",), ("regards", ","
 
 @dataclass(frozen=True)
 class ReplyPair:
-    """One e-mail, its reply and the e-mail's intent (one of ``INTENTS``).
-
-    Introduced in: chapter 1.
-    """
+    """One e-mail, its reply and the e-mail's intent (one of ``INTENTS``)."""
 
     email: tuple[str, ...]
     reply: tuple[str, ...]
@@ -134,8 +78,6 @@ def reply_pairs(n: int, *, seed: int = 0, exclude: Iterable[ReplyPair] = ()) -> 
     """``n`` random (e-mail, reply) pairs, intents equally likely; e-mails in ``exclude`` are never returned.
 
     Use ``exclude`` to make a held-out set that shares no e-mail with the training set.
-
-    Introduced in: chapter 1.
     """
     if not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
@@ -158,10 +100,7 @@ def reply_pairs(n: int, *, seed: int = 0, exclude: Iterable[ReplyPair] = ()) -> 
 
 
 def reply_vocab() -> Vocab:
-    """A vocabulary holding every word of the e-mails and replies (one vocabulary for both sides).
-
-    Introduced in: chapter 1.
-    """
+    """A vocabulary holding every word of the e-mails and replies (one vocabulary for both sides)."""
     words: list[str] = []
     widest = max(len(DAYS), len(HOURS), len(DOCS), len(_GREETINGS), len(_CLOSINGS), 3)
     for intent in INTENTS:

@@ -6,7 +6,7 @@ longest match over a small closed vocabulary), so the target is word-level and "
 crosses its alignment the way the seed's French example does.
 
 What is here:
-- ``Vocab``: tokens <-> ids, with ``pad=0, bos=1, eos=2, unk=3``;
+- ``Vocab`` (from ``e2t.data.vocab``): tokens <-> ids, with ``pad=0, bos=1, eos=2, unk=3``;
 - the tokenizers ``english_tokens`` / ``german_tokens`` (and ``german_detokenize``, the inverse of the split);
 - ``number_task(seed=...)``: THE task of chapters 2, 3, 4, 6 and 7 (same splits everywhere, cached);
 - ``batches``: shuffled, padded ``Batch`` es with lengths (source optionally reversed or fed twice).
@@ -27,81 +27,11 @@ from dataclasses import dataclass
 import torch
 from num2words import CONVERTER_CLASSES, num2words
 
+from .vocab import SPECIALS, Vocab
+
 __all__ = ["Vocab", "Example", "NumberTask", "Batch", "SPECIALS", "GERMAN_MORPHEMES", "english_tokens",
            "tokenize_english", "german_tokens", "tokenize_german", "german_detokenize", "number_task",
            "make_examples", "batches", "source_tokens", "length_profile", "LENGTH_BUCKETS"]
-
-#: Special tokens, in id order: padding, begin and end of sequence, unknown.
-SPECIALS = ("<pad>", "<bos>", "<eos>", "<unk>")
-
-
-class Vocab:
-    """A token <-> id table whose first four ids are the specials ``pad=0, bos=1, eos=2, unk=3``.
-
-    ``encode`` maps unknown tokens to ``unk``; ``decode`` drops ``pad`` and ``bos``, stops at the first ``eos``
-    and shows ``unk`` as ``"<unk>"`` (so a metric counts it as wrong rather than silently dropping it).
-
-    Introduced in: chapter 2.
-    """
-
-    pad, bos, eos, unk = 0, 1, 2, 3
-
-    def __init__(self, tokens: Iterable[str]):
-        itos = list(SPECIALS)
-        seen = set(itos)
-        for tok in tokens:
-            if not isinstance(tok, str) or not tok:
-                raise ValueError(f"tokens must be non-empty strings, got {tok!r}")
-            if tok not in seen:
-                seen.add(tok)
-                itos.append(tok)
-        self.itos: list[str] = itos
-        self.stoi: dict[str, int] = {t: i for i, t in enumerate(itos)}
-
-    @classmethod
-    def from_sequences(cls, sequences: Iterable[Sequence[str]]) -> Vocab:
-        """Build a vocabulary of every token in ``sequences``, sorted so it does not depend on their order."""
-        return cls(sorted({t for seq in sequences for t in seq}))
-
-    def __len__(self) -> int:
-        return len(self.itos)
-
-    def __contains__(self, token: str) -> bool:
-        return token in self.stoi
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, Vocab) and self.itos == other.itos
-
-    def __hash__(self) -> int:
-        return hash(tuple(self.itos))
-
-    def __repr__(self) -> str:
-        return f"Vocab({len(self)} tokens: {self.itos[4:12]}{' ...' if len(self) > 12 else ''})"
-
-    def encode(self, tokens: Iterable[str]) -> list[int]:
-        """Token strings -> ids (``unk`` for a token not in the table); no bos/eos is added."""
-        if isinstance(tokens, str):
-            raise TypeError("tokens must be a sequence of token strings, not one string; split it first")
-        return [self.stoi.get(t, self.unk) for t in tokens]
-
-    def decode(self, ids: Iterable[int] | torch.Tensor) -> list[str]:
-        """Ids -> tokens, dropping ``pad``/``bos`` and stopping at the first ``eos``."""
-        if isinstance(ids, torch.Tensor):
-            if ids.dim() != 1:
-                raise ValueError(f"ids must be 1-D, got shape {tuple(ids.shape)}")
-            ids = ids.tolist()
-        out = []
-        for i in ids:
-            i = int(i)
-            if i == self.eos:
-                break
-            if i in (self.pad, self.bos):
-                continue
-            if not 0 <= i < len(self.itos):
-                raise ValueError(f"id {i} is outside the vocabulary of {len(self.itos)} tokens")
-            out.append(self.itos[i])
-        return out
-
 
 # ---------------------------------------------------------------------------------------------- tokenizers
 
@@ -144,17 +74,12 @@ def tokenize_english(text: str) -> tuple[str, ...]:
     """English number words -> tokens: lower case, hyphens and commas become word breaks.
 
     ``"nine hundred and forty-two"`` -> ``("nine", "hundred", "and", "forty", "two")``.
-
-    Introduced in: chapter 2.
     """
     return tuple(text.lower().replace("-", " ").replace(",", " ").split())
 
 
 def english_tokens(value: int) -> tuple[str, ...]:
-    """The English source tokens of ``value`` (``num2words(value)`` tokenized).
-
-    Introduced in: chapter 2.
-    """
+    """The English source tokens of ``value`` (``num2words(value)`` tokenized)."""
     _check_value(value)
     return tokenize_english(_cardinal(value, "en"))
 
@@ -179,16 +104,12 @@ def tokenize_german(text: str) -> tuple[str, ...]:
 
     ``"zweiundvierzig"`` -> ``("zwei", "und", "vierzig")``; ``"eine Million eins"`` -> ``("eine", "Million",
     "eins")``. A word that does not split raises ``ValueError``.
-
-    Introduced in: chapter 2.
     """
     return tuple(m for word in text.split() for m in _split_word(word))
 
 
 def german_tokens(value: int) -> tuple[str, ...]:
     """The German target tokens of ``value`` (``num2words(value, lang="de")`` split into morphemes).
-
-    Introduced in: chapter 2.
     """
     _check_value(value)
     return tokenize_german(_cardinal(value, "de"))
@@ -198,8 +119,6 @@ def german_detokenize(tokens: Iterable[str]) -> str:
     """Inverse of ``tokenize_german``: glue morphemes back into words; capitalised nouns stand alone.
 
     ``("zwei", "Millionen", "drei", "hundert")`` -> ``"zwei Millionen dreihundert"``.
-
-    Introduced in: chapter 2.
     """
     words, current = [], ""
     for tok in tokens:
@@ -224,10 +143,7 @@ def _check_value(value: int) -> None:
 
 @dataclass(frozen=True)
 class Example:
-    """One translation pair: the number, its English tokens (source) and German morphemes (target).
-
-    Introduced in: chapter 2.
-    """
+    """One translation pair: the number, its English tokens (source) and German morphemes (target)."""
 
     value: int
     src: tuple[str, ...]
@@ -239,8 +155,6 @@ class NumberTask:
     """The book's English -> German number translation task: three splits and the two vocabularies.
 
     The splits are tuples of ``Example`` (read-only, since ``number_task`` caches and shares one instance).
-
-    Introduced in: chapter 2.
     """
 
     train: tuple[Example, ...]
@@ -257,10 +171,7 @@ class NumberTask:
 
 
 def make_examples(values: Iterable[int]) -> tuple[Example, ...]:
-    """``Example`` s for the given numbers.
-
-    Introduced in: chapter 2.
-    """
+    """``Example`` s for the given numbers."""
     return tuple(Example(v, english_tokens(v), german_tokens(v)) for v in values)
 
 
@@ -280,8 +191,6 @@ def number_task(*, seed: int = 0, n_train: int = 20_000, n_valid: int = 1_000, n
     tests check it). Both vocabularies are built
     from every form the generator can produce (all of ``GERMAN_MORPHEMES``; the English words of 0-10**12 and of
     every example), so no split has unknown tokens.
-
-    Introduced in: chapter 2.
     """
     for name, n in (("n_train", n_train), ("n_valid", n_valid), ("n_test", n_test)):
         if not isinstance(n, int) or n < 1:
@@ -315,15 +224,13 @@ def number_task(*, seed: int = 0, n_train: int = 20_000, n_valid: int = 1_000, n
                       max_value=max_value)
 
 
-#: Source-length buckets (English words) of ``length_profile``: the same as ``e2t.evaluation.DEFAULT_BUCKETS``.
+#: Source-length buckets (English words) of ``length_profile``: the same as ``e2t.train.evaluation.DEFAULT_BUCKETS``.
 LENGTH_BUCKETS: tuple[tuple[int, int | None], ...] = ((1, 5), (6, 10), (11, 15), (16, 20), (21, None))
 
 
 def length_profile(examples: Sequence[Example],
                    buckets: Sequence[tuple[int, int | None]] = LENGTH_BUCKETS) -> dict[str, float]:
     """The share of ``examples`` whose source length falls in each bucket, keyed ``"1-5"``, ..., ``"21+"``.
-
-    Introduced in: chapter 2.
     """
     if len(examples) == 0:
         raise ValueError("examples is empty")
@@ -345,8 +252,6 @@ class Batch:
         tgt_in (B, T) long  = [bos] + tgt         -- the decoder's input under teacher forcing
         tgt_out (B, T) long = tgt + [eos]         -- what it must predict; tgt_lengths (B,) = len(tgt) + 1
         examples: the B ``Example`` s, in batch order
-
-    Introduced in: chapter 2.
     """
 
     src: torch.Tensor
@@ -364,8 +269,6 @@ def source_tokens(example: Example, *, reverse_source: bool = False,
                   repeat_source: bool = False) -> tuple[str, ...]:
     """The source as the encoder reads it: optionally reversed (Sutskever 2014), optionally fed twice
     (Zaremba & Sutskever 2014: the sequence, then the sequence again). Reversal applies to both copies.
-
-    Introduced in: chapter 2.
     """
     src = tuple(reversed(example.src)) if reverse_source else tuple(example.src)
     return src + src if repeat_source else src
@@ -391,10 +294,7 @@ def _pad(seqs: list[list[int]], pad: int) -> torch.Tensor:
 
 def collate(examples: Sequence[Example], task_or_vocabs, *, reverse_source: bool = False,
             repeat_source: bool = False) -> Batch:
-    """Encode and pad ``examples`` into one ``Batch``.
-
-    Introduced in: chapter 2.
-    """
+    """Encode and pad ``examples`` into one ``Batch``."""
     if len(examples) == 0:
         raise ValueError("examples is empty")
     src_vocab, tgt_vocab = _vocabs(task_or_vocabs)
@@ -423,8 +323,6 @@ def batches(examples: Sequence[Example], task_or_vocabs, *, batch_size: int, see
 
     ``sort_pool=k`` (training speed): take ``k * batch_size`` examples of the permutation at a time, sort them by
     target length, cut them into batches and shuffle those, so a batch holds similar lengths and little padding.
-
-    Introduced in: chapter 2.
     """
     if sort_pool is not None and (not isinstance(sort_pool, int) or sort_pool < 1):
         raise ValueError(f"sort_pool must be a positive int or None, got {sort_pool!r}")

@@ -15,8 +15,6 @@ def show_source(obj) -> Code:
 
     The listing is read from the installed package with ``inspect.getsource``, so it always shows the code that
     the chapter runs. It renders in Jupyter, Colab and the built site alike.
-
-    Introduced in: the preface.
     """
     module = inspect.getmodule(obj)
     if module is None or not module.__name__.startswith("e2t"):

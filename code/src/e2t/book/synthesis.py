@@ -20,9 +20,22 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import matplotlib.pyplot as plt
+import pandas as pd
 from torch import nn
 
-from .evaluation import DEFAULT_BUCKETS, bucket_label, evaluate
+from e2t.book.catalog import SEED_SECTIONS, catalog
+from e2t.copy_models import make_attention_copy, make_transformer_copy
+from e2t.luong import make_luong
+from e2t.ntm_model import make_lstm, make_ntm
+from e2t.recipes.copy_task import evaluate_copy
+from e2t.recipes.transformer import task_translator
+from e2t.rnnsearch import make_rnnsearch
+from e2t.seq2seq import make_seq2seq
+from e2t.train import checkpoints
+from e2t.train.evaluation import DEFAULT_BUCKETS, bucket_label, evaluate
+from e2t.train.translate import translator
+from e2t.transformer_model import make_transformer
 
 __all__ = ["ModelSpec", "Loaded", "TRANSLATION_MODELS", "COPY_MODELS", "COPY_TRAIN_LENGTHS", "COPY_LENGTHS",
            "count_parameters", "card_note", "load_translators", "evaluate_translators", "decode_ms_per_sentence",
@@ -32,22 +45,19 @@ __all__ = ["ModelSpec", "Loaded", "TRANSLATION_MODELS", "COPY_MODELS", "COPY_TRA
 
 @dataclass(frozen=True)
 class ModelSpec:
-    """One shipped checkpoint of the synthesis: its row label, checkpoint name and the chapter of its architecture.
-
-    Introduced in: chapter 7.
+    """One shipped checkpoint of the synthesis: its row label, checkpoint name, the chapter of its architecture and
+    the function that builds its model from the card's config.
     """
 
     label: str
     checkpoint: str
     chapter: int
+    build: Callable[[dict], nn.Module]
 
 
 @dataclass(frozen=True)
 class Loaded:
-    """A loaded checkpoint: its spec, the model, its card and (translation models) a ``translate_fn``.
-
-    Introduced in: chapter 7.
-    """
+    """A loaded checkpoint: its spec, the model, its card and (translation models) a ``translate_fn``."""
 
     spec: ModelSpec
     model: nn.Module
@@ -56,21 +66,22 @@ class Loaded:
 
 
 #: The translation models, in the book's order.
+#: The fixed-vector model is chapter 2's baseline GRU (``seq2seq_gru_baseline``), the one chapters 2 and 6 use too.
 TRANSLATION_MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("fixed vector (GRU)", "seq2seq_gru", 2),
-    ModelSpec("Bahdanau (RNNsearch)", "rnnsearch", 3),
-    ModelSpec("Luong global", "ch4_luong_global", 4),
-    ModelSpec("Luong local-m", "ch4_luong_local_m", 4),
-    ModelSpec("Luong local-p", "ch4_luong_local_p", 4),
-    ModelSpec("Transformer", "transformer_numbers", 6),
+    ModelSpec("fixed vector (GRU)", "seq2seq_gru_baseline", 2, make_seq2seq),
+    ModelSpec("Bahdanau (RNNsearch)", "rnnsearch", 3, make_rnnsearch),
+    ModelSpec("Luong global", "ch4_luong_global", 4, make_luong),
+    ModelSpec("Luong local-m", "ch4_luong_local_m", 4, make_luong),
+    ModelSpec("Luong local-p", "ch4_luong_local_p", 4, make_luong),
+    ModelSpec("Transformer", "transformer_numbers", 6, make_transformer),
 )
 
 #: The copy-task models (``chapter`` = where the architecture is introduced).
 COPY_MODELS: tuple[ModelSpec, ...] = (
-    ModelSpec("LSTM", "lstm_copy", 5),
-    ModelSpec("NTM", "ntm_copy", 5),
-    ModelSpec("attention (Bahdanau)", "attention_copy", 3),
-    ModelSpec("Transformer", "transformer_copy", 6),
+    ModelSpec("LSTM", "lstm_copy", 5, make_lstm),
+    ModelSpec("NTM", "ntm_copy", 5, make_ntm),
+    ModelSpec("attention (Bahdanau)", "attention_copy", 3, make_attention_copy),
+    ModelSpec("Transformer", "transformer_copy", 6, make_transformer_copy),
 )
 
 #: Lengths the copy models were trained on (inclusive) and the lengths the synthesis tests: 1/2x, 1x, 2x, 4x.
@@ -93,17 +104,12 @@ def _select(specs: Sequence[ModelSpec], names: Sequence[str] | None) -> list[Mod
 
 
 def count_parameters(model: nn.Module) -> int:
-    """Number of trainable parameters of ``model``.
-
-    Introduced in: chapter 7.
-    """
+    """Number of trainable parameters of ``model``."""
     return sum(p.numel() for p in model.parameters() if p.requires_grad)
 
 
 def card_note(card: Mapping[str, Any]) -> str:
     """The card's remark on how its timings were taken (``note`` or ``timing_note``), or ``""``.
-
-    Introduced in: chapter 7.
     """
     return str(card.get("note") or card.get("timing_note") or "")
 
@@ -111,37 +117,21 @@ def card_note(card: Mapping[str, Any]) -> str:
 # ---------------------------------------------------------------------------------------------- (a) translation
 
 def _load_translation(spec: ModelSpec, task, directory) -> Loaded:
-    from . import local_attention, rnnsearch, seq2seq, transformer
-
-    name = spec.checkpoint
-    if name.startswith("seq2seq"):
-        model, card = seq2seq.load_seq2seq(name, directory=directory)
-        return Loaded(spec, model, card, seq2seq.translator(model, task))
-    if name == "rnnsearch":
-        model, card = rnnsearch.load_rnnsearch(name, directory=directory)
-        return Loaded(spec, model, card, rnnsearch.translator(model, task))
-    if name.startswith("ch4_luong_"):
-        mode = name.removeprefix("ch4_luong_").replace("_", "-")
-        model, card = local_attention.load_luong(mode, task=task, directory=directory)
-        return Loaded(spec, model, card, local_attention.translator(model, task))
-    model, card = transformer.load_transformer(task, name, directory=directory)
-    return Loaded(spec, model, card, transformer.translator(model, task))
+    model, card = checkpoints.load(spec.checkpoint, spec.build, directory=directory)
+    translate = task_translator(model, task) if spec.build is make_transformer else translator(model, task)
+    return Loaded(spec, model, card, translate)
 
 
 def load_translators(task, *, names: Sequence[str] | None = None, directory=None) -> dict[str, Loaded]:
     """Load the shipped translation checkpoints (all of ``TRANSLATION_MODELS``, or the checkpoint ``names``), each
-    with a greedy ``translate_fn`` for ``e2t.evaluation.evaluate``; keyed by row label.
-
-    Introduced in: chapter 7.
+    with a greedy ``translate_fn`` for ``e2t.train.evaluation.evaluate``; keyed by row label.
     """
     return {s.label: _load_translation(s, task, directory) for s in _select(TRANSLATION_MODELS, names)}
 
 
 def evaluate_translators(loaded: Mapping[str, Loaded], examples: Sequence) -> dict[str, dict[str, Any]]:
-    """``e2t.evaluation.evaluate`` of every loaded model on the same ``examples`` (exact match, token accuracy and
+    """``e2t.train.evaluation.evaluate`` of every loaded model on the same ``examples`` (exact match, token accuracy and
     BLEU, overall and by source-length bucket).
-
-    Introduced in: chapter 7.
     """
     examples = list(examples)
     if not examples:
@@ -152,8 +142,6 @@ def evaluate_translators(loaded: Mapping[str, Loaded], examples: Sequence) -> di
 def decode_ms_per_sentence(loaded: Mapping[str, Loaded], examples: Sequence, *, repeats: int = 3) -> dict[str, float]:
     """Greedy decoding time in milliseconds per sentence (the translators' own batching), the median of ``repeats``
     runs over ``examples`` timed with ``time.perf_counter``.
-
-    Introduced in: chapter 7.
     """
     examples = list(examples)
     if not examples:
@@ -180,11 +168,7 @@ def translation_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mappin
                       decode_ms: Mapping[str, float] | None = None, digits: int = 3):
     """One row per model: chapter, exact match per source-length bucket and overall, BLEU (0-1), parameters
     (counted), training steps and wall time (from the card), decoding ms per sentence (if given), the card's note.
-
-    Introduced in: chapter 7.
     """
-    import pandas as pd
-
     _check_keys(loaded, results, "results")
     if decode_ms is not None:
         _check_keys(loaded, decode_ms, "decode_ms")
@@ -209,39 +193,22 @@ def translation_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mappin
 # ---------------------------------------------------------------------------------------------- (b) the copy task
 
 def _load_copy(spec: ModelSpec, directory) -> Loaded:
-    from . import copy_models, ntm_model
-    from .checkpoints import load_checkpoint, read_card
-
-    builders = {"lstm_copy": (ntm_model.make_lstm, ntm_model.LSTMConfig),
-                "ntm_copy": (ntm_model.make_ntm, ntm_model.NTMConfig),
-                "attention_copy": (copy_models.make_attention_copy, copy_models.AttentionCopyConfig),
-                "transformer_copy": (copy_models.make_transformer_copy, copy_models.TransformerCopyConfig)}
-    make, config_cls = builders[spec.checkpoint]
-    card = read_card(spec.checkpoint, directory=directory)
-    model = make(config_cls(**card["config"]))
-    load_checkpoint(model, spec.checkpoint, directory=directory)
-    return Loaded(spec, model.eval(), card)
+    model, card = checkpoints.load(spec.checkpoint, spec.build, directory=directory)
+    return Loaded(spec, model, card)
 
 
 def load_copy_models(*, names: Sequence[str] | None = None, directory=None) -> dict[str, Loaded]:
-    """Load the shipped copy-task checkpoints (all of ``COPY_MODELS``, or the checkpoint ``names``); keyed by label.
-
-    Introduced in: chapter 7.
-    """
+    """Load the shipped copy-task checkpoints (all of ``COPY_MODELS``, or the checkpoint ``names``); keyed by label."""
     return {s.label: _load_copy(s, directory) for s in _select(COPY_MODELS, names)}
 
 
 def evaluate_copy_models(loaded: Mapping[str, Loaded], *, lengths: Sequence[int] = COPY_LENGTHS,
                          sequences: int = 100, seed: int = 2027) -> dict[str, dict[int, float]]:
     """Bit error rate (wrong bits / all bits, outputs thresholded at 1/2) of every model at each length, on the same
-    seeded sequences for every model (``e2t.ntm_model.evaluate_copy``).
+    seeded sequences for every model (``e2t.recipes.copy_task.evaluate_copy``).
 
     Shapes: each length L feeds inputs (sequences, 2L + 1, 9) and scores the last L outputs (sequences, L, 8).
-
-    Introduced in: chapter 7.
     """
-    from .ntm_model import evaluate_copy
-
     lengths = list(lengths)
     if not lengths or any(int(L) != L or L < 1 for L in lengths):
         raise ValueError(f"lengths must be positive integers, got {lengths}")
@@ -269,11 +236,7 @@ def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, 
     """One row per model: chapter, bit error rate at each length, parameters (counted), and from the card: training
     sequences, the sequences seen when the cost first fell below 0.01 wrong bits per sequence (chapter 5's
     convergence rule; "not reached" if never), training wall time and the card's note.
-
-    Introduced in: chapter 7.
     """
-    import pandas as pd
-
     _check_keys(loaded, results, "results")
     rows = {}
     for label, m in loaded.items():
@@ -292,11 +255,7 @@ def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, 
 # ---------------------------------------------------------------------------------------------- plots
 
 def plot_translation(results: Mapping[str, Mapping[str, Any]], *, ax=None):
-    """Exact match by source-length bucket, one line per model; returns the figure.
-
-    Introduced in: chapter 7.
-    """
-    import matplotlib.pyplot as plt
+    """Exact match by source-length bucket, one line per model; returns the figure."""
 
     if not results:
         raise ValueError("results is empty")
@@ -319,10 +278,7 @@ def plot_copy(results: Mapping[str, Mapping[int, float]], *, train_lengths: tupl
               ax=None):
     """Bit error rate against sequence length (log-2 axis), one line per model, the training lengths shaded and
     chance (0.5) dashed; returns the figure.
-
-    Introduced in: chapter 7.
     """
-    import matplotlib.pyplot as plt
 
     if not results:
         raise ValueError("results is empty")
@@ -355,11 +311,7 @@ def plot_copy(results: Mapping[str, Mapping[int, float]], *, train_lengths: tupl
 def code_map() -> list[dict[str, str]]:
     """The source document's sections mapped to the package, read from it (``e2t.catalog``): one row per chapter
     and module, with the seed's section headings of that chapter and the module's public functions and classes.
-
-    Introduced in: chapter 7.
     """
-    from .catalog import SEED_SECTIONS, catalog
-
     entries = catalog()
     rows = []
     for chapter, sections in SEED_SECTIONS.items():
@@ -374,10 +326,7 @@ def code_map() -> list[dict[str, str]]:
 
 
 def code_map_markdown() -> str:
-    """``code_map()`` as a Markdown table (the seed's headings once per chapter).
-
-    Introduced in: chapter 7.
-    """
+    """``code_map()`` as a Markdown table (the seed's headings once per chapter)."""
     lines = ["| chapter | seed sections | module | functions and classes |", "|---|---|---|---|"]
     previous = None
     for row in code_map():

@@ -26,8 +26,6 @@ def heatmap(weights, *, x_labels: Sequence[str] | None = None, y_labels: Sequenc
     """Draw a (rows, columns) weight matrix, e.g. attention (T, S), with token labels on the axes.
 
     Rows are queries (targets), columns are keys (sources), as in Bahdanau et al.'s alignment figures.
-
-    Introduced in: the preface.
     """
     w = _to_numpy(weights)
     if w.ndim != 2:
@@ -56,10 +54,7 @@ def heatmap(weights, *, x_labels: Sequence[str] | None = None, y_labels: Sequenc
 def learning_curves(curves: dict[str, Sequence[float]], *, x: dict[str, Sequence[float]] | None = None,
                     ax: plt.Axes | None = None, xlabel: str = "step", ylabel: str = "loss", logy: bool = True,
                     title: str | None = None) -> plt.Axes:
-    """Plot several named curves (e.g. smoothed losses) on one axis.
-
-    Introduced in: the preface.
-    """
+    """Plot several named curves (e.g. smoothed losses) on one axis."""
     if ax is None:
         _, ax = plt.subplots(figsize=(6, 3.2))
     for name, ys in curves.items():

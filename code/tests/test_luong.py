@@ -1,4 +1,4 @@
-"""e2t.local_attention: Luong's global, local-m and local-p attention, and the translator they live in."""
+"""e2t.luong: Luong's global, local-m and local-p attention, the translator they live in, and its recipe."""
 
 import math
 
@@ -7,9 +7,11 @@ import torch
 
 import e2t
 from e2t.attention import masked_softmax
-from e2t.local_attention import (LuongAttention, LuongConfig, PredictivePosition, checkpoint_job,
-                                 draw_local_window, gaussian_window, load_luong, local_weights, local_window_explorer,
-                                 make_luong, window_mask)
+from e2t.luong import (LuongAttention, LuongConfig, PredictivePosition, gaussian_window, local_weights, make_luong,
+                       window_mask)
+from e2t.recipes.luong import checkpoint_job, checkpoint_name
+from e2t.train import checkpoints
+from e2t.viz.local_window import draw_local_window, local_window_explorer
 from e2t.scores import GeneralScore
 
 
@@ -119,27 +121,28 @@ def test_bad_input():
 @pytest.mark.parametrize("score", ["general", "location", "additive"])
 def test_translator_step_matches_teacher_forcing(mode, score):
     torch.manual_seed(0)
-    model = make_luong(LuongConfig(src_vocab_size=11, tgt_vocab_size=9, mode=mode, score=score, d_emb=8,
+    model = make_luong(LuongConfig(src_vocab_size=11, tgt_vocab_size=9, mode=mode, score=score, d_embed=8,
                                    d_hidden=12)).eval()
     src = torch.tensor([[4, 5, 6, 7], [8, 9, 0, 0]])
     lengths = torch.tensor([4, 2])
     tgt_in = torch.tensor([[1, 4, 5], [1, 6, 7]])
-    logits, weights = model(src, lengths, tgt_in)
+    logits, weights = model(src, lengths, tgt_in, return_weights=True)
     assert logits.shape == (2, 3, 9) and weights.shape == (2, 3, 4)
+    assert torch.equal(model(src, lengths, tgt_in), logits)  # without return_weights: the logits only
     assert bool((weights[1, :, 2:] == 0).all())
     state = model.start(src, lengths)
     for t in range(3):
-        log_probs, state = model.step(tgt_in[:, t], state)
-        torch.testing.assert_close(log_probs, torch.log_softmax(logits[:, t], -1), atol=1e-5, rtol=1e-5)
+        step_logits, state = model.step(tgt_in[:, t], state)
+        torch.testing.assert_close(step_logits, logits[:, t], atol=1e-5, rtol=1e-5)
 
 
 def test_padding_does_not_change_a_sentence():
     torch.manual_seed(0)
-    model = make_luong(LuongConfig(src_vocab_size=11, tgt_vocab_size=9, mode="local-p", d_emb=8,
+    model = make_luong(LuongConfig(src_vocab_size=11, tgt_vocab_size=9, mode="local-p", d_embed=8,
                                    d_hidden=12)).eval()
-    alone, _ = model(torch.tensor([[8, 9]]), torch.tensor([2]), torch.tensor([[1, 6, 7]]))
-    padded, _ = model(torch.tensor([[8, 9, 0, 0], [4, 5, 6, 7]]), torch.tensor([2, 4]),
-                      torch.tensor([[1, 6, 7], [1, 2, 3]]))
+    alone = model(torch.tensor([[8, 9]]), torch.tensor([2]), torch.tensor([[1, 6, 7]]))
+    padded = model(torch.tensor([[8, 9, 0, 0], [4, 5, 6, 7]]), torch.tensor([2, 4]),
+                   torch.tensor([[1, 6, 7], [1, 2, 3]]))
     torch.testing.assert_close(padded[0], alone[0], atol=1e-5, rtol=1e-5)
 
 
@@ -152,7 +155,17 @@ def test_widget_frames():
 def test_checkpoint_job_quick(tmp_path):
     card = checkpoint_job(quick=True, directory=tmp_path)
     assert card["steps"] == 5 and 0.0 <= card["metrics"]["exact_match"] <= 1.0
-    model, card = load_luong("local-p", directory=tmp_path)
-    assert model.config.mode == "local-p"
+    model, card = checkpoints.load(checkpoint_name("local-p"), make_luong, directory=tmp_path)
+    assert model.config.mode == "local-p" and card["command"].startswith("python -m e2t.jobs luong")
+    with pytest.raises(ValueError, match="mode must be one of"):
+        checkpoint_name("local")
     with pytest.raises(ValueError, match="directory"):
         checkpoint_job(quick=True)
+
+
+def test_token_ids_out_of_range_get_a_clear_error():
+    model = make_luong(LuongConfig(src_vocab_size=11, tgt_vocab_size=9, d_embed=8, d_hidden=12))
+    with pytest.raises(ValueError, match="src holds ids in .* vocabulary has 11"):
+        model(torch.tensor([[3, 11]]), torch.tensor([2]), torch.tensor([[1, 2]]))
+    with pytest.raises(ValueError, match="tgt_in holds ids"):
+        model(torch.tensor([[3, 4]]), torch.tensor([2]), torch.tensor([[1, 9]]))

@@ -12,23 +12,21 @@ import datetime as _dt
 import json
 import os
 import platform
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import torch
 from safetensors.torch import load_model, save_model
 
-#: Folder holding the shipped checkpoints: ``<repo>/data/checkpoints``.
-CHECKPOINT_DIR = Path(__file__).resolve().parents[3] / "data" / "checkpoints"
+#: Folder holding the shipped checkpoints: ``<repo>/data/checkpoints`` (this file is ``<repo>/code/src/e2t/train/``).
+CHECKPOINT_DIR = Path(__file__).resolve().parents[4] / "data" / "checkpoints"
 
 REQUIRED_CARD_KEYS = ("name", "command", "seed", "steps", "wall_time_s", "metrics")
 
 
 def checkpoint_paths(name: str, directory: str | Path | None = None) -> tuple[Path, Path]:
-    """Return the weight file and card paths of checkpoint ``name``.
-
-    Introduced in: the preface.
-    """
+    """Return the weight file and card paths of checkpoint ``name``."""
     if not name or "/" in name or name.endswith((".json", ".safetensors")):
         raise ValueError(f"name must be a bare checkpoint name like 'ntm_copy', got {name!r}")
     folder = Path(directory) if directory is not None else CHECKPOINT_DIR
@@ -42,8 +40,6 @@ def save_checkpoint(model: torch.nn.Module, name: str, card: dict[str, Any], *,
     The card must hold at least ``name, command, seed, steps, wall_time_s, metrics``; the machine, its CPU
     capability, the torch version, the date, what else ran (``python -m e2t.jobs --beside``) and the load average
     at saving are added.
-
-    Introduced in: the preface.
     """
     missing = [k for k in REQUIRED_CARD_KEYS if k not in card]
     if missing:
@@ -90,10 +86,7 @@ def save_card(name: str, card: dict[str, Any], *, directory: str | Path | None =
 
 
 def read_card(name: str, *, directory: str | Path | None = None) -> dict[str, Any]:
-    """Read the JSON card of checkpoint ``name``.
-
-    Introduced in: the preface.
-    """
+    """Read the JSON card of checkpoint ``name``."""
     _, card_path = checkpoint_paths(name, directory)
     if not card_path.is_file():
         raise FileNotFoundError(f"no card {card_path}; run `make checkpoints` to make it")
@@ -101,10 +94,7 @@ def read_card(name: str, *, directory: str | Path | None = None) -> dict[str, An
 
 
 def load_checkpoint(model: torch.nn.Module, name: str, *, directory: str | Path | None = None) -> dict[str, Any]:
-    """Load the weights of checkpoint ``name`` into ``model`` (strictly) and return its card.
-
-    Introduced in: the preface.
-    """
+    """Load the weights of checkpoint ``name`` into ``model`` (strictly) and return its card."""
     weights, _ = checkpoint_paths(name, directory)
     if not weights.is_file():
         raise FileNotFoundError(f"no checkpoint {weights}; run `make checkpoints` to make it")
@@ -112,3 +102,18 @@ def load_checkpoint(model: torch.nn.Module, name: str, *, directory: str | Path 
     if missing or unexpected:  # load_model(strict=True) raises first; kept as a guard
         raise RuntimeError(f"checkpoint {name}: missing {missing}, unexpected {unexpected}")
     return read_card(name, directory=directory)
+
+
+def load(name: str, build: Callable[[dict[str, Any]], torch.nn.Module], *,
+         directory: str | Path | None = None) -> tuple[torch.nn.Module, dict[str, Any]]:
+    """Rebuild checkpoint ``name`` from its card and load its weights: ``(model in eval mode, card)``.
+
+    ``build`` makes an untrained model from the card's ``config`` dict: every ``make_*`` function of the book
+    accepts one (``load("rnnsearch", make_rnnsearch)``, ``load("transformer_numbers", make_transformer)``).
+    """
+    card = read_card(name, directory=directory)
+    if "config" not in card:
+        raise ValueError(f"checkpoint {name}: its card has no 'config' to rebuild the model from")
+    model = build(card["config"])
+    load_checkpoint(model, name, directory=directory)
+    return model.eval(), card

@@ -12,14 +12,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
+from tqdm.auto import tqdm
+
+__all__ = ["History", "fit"]
 
 
 @dataclass
 class History:
-    """What a run of ``fit`` did: the loss at every step, evaluations, and the wall time.
-
-    Introduced in: chapter 1.
-    """
+    """What a run of ``fit`` did: the loss at every step, evaluations, and the wall time."""
 
     steps: list[int] = field(default_factory=list)
     losses: list[float] = field(default_factory=list)
@@ -41,6 +41,12 @@ class History:
             out.append(total / min(i + 1, window))
         return out
 
+    def curve(self, points: int = 40) -> list[list[float]]:
+        """``[step, mean loss since the previous point]`` at about ``points`` evenly spaced steps (for a card)."""
+        every = max(1, len(self.losses) // points)
+        return [[self.steps[i + every - 1], round(sum(self.losses[i:i + every]) / every, 4)]
+                for i in range(0, len(self.losses) - every + 1, every)]
+
     def to_dict(self) -> dict[str, Any]:
         return {"steps": len(self.steps), "final_loss": self.losses[-1] if self.losses else math.nan,
                 "wall_time_s": round(self.wall_time_s, 2), "evals": self.evals}
@@ -59,8 +65,6 @@ def fit(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.
     ``clip``. ``eval_fn(model)`` runs every ``eval_every`` steps and at the end (in eval mode, without gradients).
     Seeding is the caller's job (``e2t.set_seed``); the loop itself draws no random numbers. Runs on the device the
     model is on (the CPU by default).
-
-    Introduced in: chapter 1.
     """
     if steps < 1:
         raise ValueError(f"steps must be >= 1, got {steps}")
@@ -69,8 +73,6 @@ def fit(model: torch.nn.Module, loss_fn: Callable[[torch.nn.Module, Any], torch.
     history = History()
     bar = None
     if progress:
-        from tqdm.auto import tqdm
-
         bar = tqdm(total=steps, desc=desc, leave=False)
 
     def run_eval(step: int) -> None:

@@ -1,7 +1,7 @@
 """Alignment matrices of a trained RNNsearch, as in Bahdanau et al.'s Fig. 3, and the chapter's explorer.
 
-``plot_alignment`` draws one ``e2t.rnnsearch.Alignment`` with ``e2t.plot.heatmap`` (source words across, output
-words down, brighter = more weight). ``alignment_explorer`` wraps it in ``e2t.widgets.explore``: choose a
+``plot_alignment`` draws one ``e2t.rnnsearch.Alignment`` with ``e2t.viz.plot.heatmap`` (source words across, output
+words down, brighter = more weight). ``alignment_explorer`` wraps it in ``e2t.viz.widgets.explore``: choose a
 held-out example and see its translation and alignment (live in Jupyter; the static twin steps through the same
 examples, precomputed). ``crossing`` finds alignments that cross ("forty-two" -> "zwei und vierzig").
 
@@ -16,20 +16,18 @@ from collections.abc import Sequence
 import matplotlib.pyplot as plt
 import torch
 
-from e2t.data.text import Example, NumberTask, german_detokenize, make_examples
-from e2t.plot import heatmap
-from e2t.rnnsearch import Alignment, RNNsearch, alignments
-from e2t.widgets import Painter
+from e2t.data.text import Example, NumberTask, german_detokenize, make_examples, number_task
+from e2t.rnnsearch import Alignment, RNNsearch, alignments, make_rnnsearch
+from e2t.train import checkpoints
+from e2t.viz.plot import heatmap
+from e2t.viz.widgets import Painter, choice, explore
 
 __all__ = ["plot_alignment", "crossing", "align_number", "default_examples", "alignment_explorer"]
 
 
 def plot_alignment(item: Alignment, *, ax: plt.Axes | None = None, title: str | None = None,
                    cbar: bool = False) -> plt.Axes:
-    """Draw the alignment matrix of one translation: row t = output token t, column i = source word i.
-
-    Introduced in: chapter 3.
-    """
+    """Draw the alignment matrix of one translation: row t = output token t, column i = source word i."""
     w = item.weights
     if ax is None:
         _, ax = plt.subplots(figsize=(0.42 * w.shape[1] + 1.6, 0.34 * w.shape[0] + 1.4))
@@ -46,18 +44,13 @@ def plot_alignment(item: Alignment, *, ax: plt.Axes | None = None, title: str | 
 def crossing(item: Alignment) -> bool:
     """Whether the alignment crosses: some output token attends (argmax) to an EARLIER source word than the
     output token before it, e.g. "vierzig" after "zwei" in "forty-two" -> "zwei und vierzig".
-
-    Introduced in: chapter 3.
     """
     peaks = item.weights[:-1].argmax(dim=-1).tolist()  # one source position per output token (eos row dropped)
     return any(b < a for a, b in zip(peaks, peaks[1:]))
 
 
 def align_number(model: RNNsearch, task: NumberTask, value: int) -> Alignment:
-    """Translate one number (any non-negative int below 10**12) and return its alignment.
-
-    Introduced in: chapter 3.
-    """
+    """Translate one number (any non-negative int below 10**12) and return its alignment."""
     (example,) = make_examples([int(value)])
     unknown = [t for t in example.src if t not in task.src_vocab]
     if unknown:
@@ -66,10 +59,7 @@ def align_number(model: RNNsearch, task: NumberTask, value: int) -> Alignment:
 
 
 def default_examples(task: NumberTask) -> list[Example]:
-    """The explorer's held-out numbers: every 125th of the first 2000 test examples, shortest source first.
-
-    Introduced in: chapter 3.
-    """
+    """The explorer's held-out numbers: every 125th of the first 2000 test examples, shortest source first."""
     return sorted(task.test[:2000:125], key=lambda e: len(e.src))
 
 
@@ -120,24 +110,16 @@ class _AlignmentPainter(Painter):
 def alignment_explorer(model: RNNsearch | None = None, task: NumberTask | None = None,
                        examples: Sequence[Example] | None = None, *,
                        title: str = "Alignment explorer: choose a held-out number"):
-    """An ``e2t.widgets`` explorer over ``examples``: its translation and alignment heatmap, one per choice.
+    """An ``e2t.viz.widgets`` explorer over ``examples``: its translation and alignment heatmap, one per choice.
 
     With no arguments it loads the shipped ``rnnsearch`` checkpoint, the number task and ``default_examples``.
     A slow widget precomputes: building it translates every example (one batch) and draws each example's axes and
     labels once; a move then redraws the chosen alignment matrix over them, well under the 100 ms budget.
-
-    Introduced in: chapter 3.
     """
-    from e2t.widgets import choice, explore
-
     if task is None:
-        from e2t.data.text import number_task
-
         task = number_task()
     if model is None:
-        from e2t.rnnsearch import load_rnnsearch
-
-        model, _ = load_rnnsearch("rnnsearch")
+        model, _ = checkpoints.load("rnnsearch", make_rnnsearch)
     examples = default_examples(task) if examples is None else list(examples)
     if len(examples) < 2:
         raise ValueError(f"examples needs at least 2 examples to choose from, got {len(examples)}")

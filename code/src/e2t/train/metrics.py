@@ -18,10 +18,7 @@ def _check_pair(hypotheses: Sequence, references: Sequence) -> None:
 
 
 def exact_match(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
-    """Fraction of hypotheses equal to their reference, token for token.
-
-    Introduced in: chapter 1.
-    """
+    """Fraction of hypotheses equal to their reference, token for token."""
     _check_pair(hypotheses, references)
     if not references:
         return 0.0
@@ -44,10 +41,7 @@ def token_accuracy(hypotheses: Sequence[Sequence[str]], references: Sequence[Seq
 
 
 def corpus_bleu(hypotheses: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
-    """Corpus BLEU (0-100) from sacrebleu, on already tokenized sequences (joined with spaces, no re-tokenizing).
-
-    Introduced in: chapter 1.
-    """
+    """Corpus BLEU (0-100) from sacrebleu, on already tokenized sequences (joined with spaces, no re-tokenizing)."""
     _check_pair(hypotheses, references)
     hyp = [" ".join(h) for h in hypotheses]
     ref = [" ".join(r) for r in references]

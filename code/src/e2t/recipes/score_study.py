@@ -6,13 +6,14 @@ gradient norm clipped at 1) and number of steps for every run:
 - **scores**: chapter 3's RNNsearch (``e2t.rnnsearch``: a bidirectional GRU encoder, a GRU decoder whose previous
   state $s_{t-1}$ queries the encoder states and whose context $c_t$ feeds the next state) trained with each of the
   six alignment scores of ``e2t.scores.SCORE_NAMES``; only the score changes;
-- **reach**: Luong's decoder (``e2t.local_attention.LuongTranslator``, the current state $h_t$ is the query) with
-  the general score and global, local-m or local-p attention (``e2t.local_attention.MODES``); only the reach
-  changes.
+- **reach**: Luong's decoder (``e2t.luong.LuongTranslator``, the current state $h_t$ is the query) with the
+  general score and global, local-m or local-p attention (``e2t.luong.MODES``); only the reach changes.
 
 Each run is scored on the first ``N_TEST`` numbers of the test split with greedy decoding: exact match overall, on
-long sources (``LONG`` words or more) and by source-length bucket; the card also records the parameter count and
-the milliseconds per training step.
+long sources (``LONG`` words or more) and by source-length bucket, and the *alignment accuracy*: how often the
+attention's largest weight falls on the source word each target word translates
+(``e2t.train.evaluation.alignment_accuracy``). The card also records the parameter count and the milliseconds per
+training step. Nothing is chosen: every setting trains the same steps, and all seeds are reported.
 
 Results are a card only (``data/checkpoints/ch4_score_study.json``, no weights): ``checkpoint_job`` writes it and
 ``load_study`` / ``results_table`` read it.
@@ -22,18 +23,28 @@ Introduced in: chapter 4.
 
 from __future__ import annotations
 
-import json
 import math
+import multiprocessing as mp
 import statistics
 import time
 from collections.abc import Sequence
-from pathlib import Path
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
-from .data.text import NumberTask, number_task
-from .local_attention import MODES, train_luong
-from .local_attention import translator as luong_translator
-from .scores import SCORE_NAMES
+import pandas as pd
+import torch
+
+import e2t
+from e2t.data.text import NumberTask, batches, number_task
+from e2t.luong import MODES
+from e2t.recipes.luong import train_luong
+from e2t.rnnsearch import RNNsearchConfig, make_rnnsearch
+from e2t.scores import SCORE_NAMES
+from e2t.train import fit, metrics
+from e2t.train.checkpoints import read_card, save_card
+from e2t.train.evaluation import alignment_accuracy, evaluate
+from e2t.train.losses import teacher_forced_loss
+from e2t.train.translate import translator
 
 __all__ = ["SEEDS", "STEPS", "LONG", "CARD", "DECODERS", "RNNSEARCH_SIZES", "study_config", "train_rnnsearch_study",
            "run_one", "settings", "checkpoint_job", "load_study", "results_table", "mean_exact_match"]
@@ -55,12 +66,7 @@ BATCH_SIZE, LR, CLIP = 64, 3e-3, 1.0
 
 
 def study_config(score: str, task: NumberTask):
-    """The ``RNNsearchConfig`` of the scores part for ``score`` (``RNNSEARCH_SIZES``, the task's vocabularies).
-
-    Introduced in: chapter 4.
-    """
-    from .rnnsearch import RNNsearchConfig
-
+    """The ``RNNsearchConfig`` of the scores part for ``score`` (``RNNSEARCH_SIZES``, the task's vocabularies)."""
     return RNNsearchConfig.for_task(task, score=score, **RNNSEARCH_SIZES)
 
 
@@ -69,15 +75,7 @@ def train_rnnsearch_study(*, score: str, seed: int, steps: int = STEPS, task: Nu
     """Train chapter 3's RNNsearch with ``score`` under the study's recipe (the same one ``train_luong`` uses:
     batches of 64, Adam at 3e-3 decayed along a cosine to 1/20 of it, gradient norm clipped at 1).
     Returns ``(model, history)``.
-
-    Introduced in: chapter 4.
     """
-    import torch
-
-    import e2t
-    from .data.text import batches
-    from .rnnsearch import make_rnnsearch, rnnsearch_loss
-
     if score not in SCORE_NAMES:
         raise ValueError(f"score must be one of {SCORE_NAMES}, got {score!r}")
     task = task or number_task()
@@ -87,16 +85,14 @@ def train_rnnsearch_study(*, score: str, seed: int, steps: int = STEPS, task: Nu
     opt = torch.optim.Adam(model.parameters(), lr=LR)
     sched = torch.optim.lr_scheduler.LambdaLR(
         opt, lambda s: 0.05 + 0.95 * 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
-    history = e2t.train.fit(model, rnnsearch_loss, stream, steps=steps, optimizer=opt, scheduler=sched, clip=CLIP,
-                            progress=progress, desc=f"RNNsearch ({score})")
+    history = fit(model, teacher_forced_loss, stream, steps=steps, optimizer=opt, scheduler=sched, clip=CLIP,
+                  progress=progress, desc=f"RNNsearch ({score})")
     return model, history
 
 
 def settings() -> list[tuple[str, str, str]]:
     """The study's (decoder, mode, score) triples: RNNsearch (global attention) with each of the six scores, then
     Luong's decoder with the general score and each of global, local-m and local-p.
-
-    Introduced in: chapter 4.
     """
     return [("rnnsearch", "global", s) for s in SCORE_NAMES] + [("luong", m, "general") for m in MODES]
 
@@ -106,14 +102,9 @@ def run_one(decoder: str, mode: str, score: str, seed: int, *, steps: int = STEP
     """Train one (decoder, mode, score, seed) and score it on the test split (its first ``n_test`` examples if
     given). ``decoder="rnnsearch"`` takes global attention only.
 
-    Returns a JSON-able record: exact match overall / on long sources / by bucket, token accuracy, parameters,
-    ms per training step, final loss and a coarse loss curve.
-
-    Introduced in: chapter 4.
+    Returns a JSON-able record: exact match overall / on long sources / by bucket, token accuracy, alignment
+    accuracy, parameters, ms per training step, final loss and a coarse loss curve.
     """
-    from . import metrics
-    from .evaluation import evaluate
-
     if decoder not in DECODERS:
         raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     if decoder == "rnnsearch" and mode != "global":
@@ -121,11 +112,8 @@ def run_one(decoder: str, mode: str, score: str, seed: int, *, steps: int = STEP
     task = task or number_task()
     start = time.perf_counter()
     if decoder == "rnnsearch":
-        from .rnnsearch import translator
-
         model, history = train_rnnsearch_study(score=score, seed=seed, steps=steps, task=task)
     else:
-        translator = luong_translator
         model, history = train_luong(mode=mode, score=score, seed=seed, steps=steps, task=task)
     train_s = time.perf_counter() - start
     examples = list(task.test if n_test is None else task.test[:n_test])
@@ -143,13 +131,12 @@ def run_one(decoder: str, mode: str, score: str, seed: int, *, steps: int = STEP
             "exact_match": round(result["overall"]["exact_match"], 4),
             "token_accuracy": round(result["overall"]["token_accuracy"], 4),
             "exact_match_long": round(long_em, 4), "n_long": len(long_idx), "n_test": len(examples),
+            "alignment_accuracy": round(alignment_accuracy(model, task, examples), 4),
             "by_bucket": {k: round(v["exact_match"], 4) for k, v in result["by_bucket"].items()}}
 
 
 def _run(args: tuple) -> dict[str, Any]:
     decoder, mode, score, seed, steps, n_test = args
-    import e2t
-
     e2t.set_seed(seed)  # one torch thread per worker
     return run_one(decoder, mode, score, seed, steps=steps, n_test=n_test)
 
@@ -162,19 +149,13 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
     keeps what it measured. ``workers > 1`` trains in that many processes at once. ``quick=True`` (tests) runs 3 steps of one seed,
     scores 40 test examples and must write to ``directory``. Each run is scored on the first ``n_test``
     test numbers (all 2,000 with ``None``). Returns the card.
-
-    Introduced in: chapter 4.
     """
-    from .checkpoints import checkpoint_paths, read_card, save_card
-
     if quick and directory is None:
         raise ValueError("quick=True must write to a directory of its own")
     if quick:
         seeds, steps, n_test = tuple(seeds)[:1], 3, 40
     # seed-major order: every setting of the first seed before any of the next (a stopped run still has a table)
     jobs = [(dec, mode, score, seed, steps, n_test) for seed in seeds for dec, mode, score in settings()]
-    _, path = checkpoint_paths(CARD, directory)
-    path.parent.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     runs: list[dict[str, Any]] = []
 
@@ -190,7 +171,7 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
                 "train": {"batch_size": BATCH_SIZE, "lr": LR, "clip": CLIP, "schedule": "cosine decay to lr/20",
                           "optimizer": "Adam",
                           "decoders": {"rnnsearch": f"e2t.rnnsearch.RNNsearch with {RNNSEARCH_SIZES}",
-                                       "luong": "e2t.local_attention.LuongTranslator (d_emb 64, d_hidden 128)"}},
+                                       "luong": "e2t.luong.LuongTranslator (d_embed 64, d_hidden 128)"}},
                 "long": LONG, "runs": runs,
                 "metrics": {f"{d}/{m}/{s}": round(statistics.fmean(r["exact_match"] for r in runs
                                                                    if _is(r, d, m, s)), 4)
@@ -199,9 +180,6 @@ def checkpoint_job(*, quick: bool = False, directory=None, seeds: Sequence[int] 
         return read_card(CARD, directory=directory)
 
     if workers > 1:
-        import multiprocessing as mp
-        from concurrent.futures import ProcessPoolExecutor
-
         with ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("spawn")) as pool:
             for run in pool.map(_run, jobs):  # in job order; the card is rewritten after every finished run
                 runs.append(run)
@@ -218,12 +196,7 @@ def _is(run: dict[str, Any], decoder: str, mode: str, score: str) -> bool:
 
 
 def load_study(*, directory=None) -> dict[str, Any]:
-    """Read the study's card.
-
-    Introduced in: chapter 4.
-    """
-    from .checkpoints import read_card
-
+    """Read the study's card."""
     return read_card(CARD, directory=directory)
 
 
@@ -235,11 +208,7 @@ def results_table(card: dict[str, Any], *, part: str = "scores"):
     """A pandas table, one row per setting of one part of the study: exact match (mean ± std over seeds) overall
     and on long sources, parameters and ms per training step (mean). ``part="scores"``: RNNsearch with the six
     scores; ``part="reach"``: Luong's decoder with global, local-m and local-p attention.
-
-    Introduced in: chapter 4.
     """
-    import pandas as pd
-
     if part not in ("scores", "reach"):
         raise ValueError(f"part must be 'scores' or 'reach', got {part!r}")
     decoder = "rnnsearch" if part == "scores" else "luong"
@@ -261,16 +230,10 @@ def results_table(card: dict[str, Any], *, part: str = "scores"):
     return pd.DataFrame.from_dict(rows, orient="index")
 
 
-def mean_exact_match(card: dict[str, Any], mode: str, score: str, *, decoder: str | None = None,
-                     long: bool = False) -> float:
-    """Mean exact match over seeds of one setting (``long=True``: on long sources only). ``decoder`` defaults to
-    RNNsearch for global attention with a score other than general, else Luong's (the part the setting is in);
-    pass it for global + general, which both parts have.
-
-    Introduced in: chapter 4.
+def mean_exact_match(card: dict[str, Any], *, decoder: str, mode: str, score: str, long: bool = False) -> float:
+    """Mean exact match over seeds of one setting (``long=True``: on long sources only). Every argument names the
+    setting: global attention with the general score is in both parts, so the decoder is never guessed.
     """
-    if decoder is None:
-        decoder = "rnnsearch" if mode == "global" and score != "general" else "luong"
     if decoder not in DECODERS:
         raise ValueError(f"decoder must be one of {DECODERS}, got {decoder!r}")
     key = "exact_match_long" if long else "exact_match"
@@ -278,14 +241,3 @@ def mean_exact_match(card: dict[str, Any], mode: str, score: str, *, decoder: st
     if not values:
         raise ValueError(f"no runs for decoder {decoder!r}, mode {mode!r} and score {score!r}")
     return statistics.fmean(values)
-
-
-if __name__ == "__main__":
-    import argparse
-
-    parser = argparse.ArgumentParser(description="chapter 4's score study")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--steps", type=int, default=STEPS)
-    parser.add_argument("--n-test", type=int, default=None)
-    args = parser.parse_args()
-    print(json.dumps(checkpoint_job(workers=args.workers, steps=args.steps, n_test=args.n_test)["metrics"], indent=1))

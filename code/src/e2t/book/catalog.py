@@ -1,7 +1,8 @@
 """A map from the source document's sections to the code of ``e2t`` that implements them, read from the package.
 
-Every public object's docstring ends with "Introduced in: chapter N" (or "the preface"); ``catalog()`` collects
-them, so the map in chapter 7 cannot fall out of date with the code.
+Every module's docstring ends with "Introduced in: chapter N" (or "the preface"); a public object of the module
+belongs to that chapter unless its own docstring names another. ``catalog()`` collects them, so the map in chapter 7
+cannot fall out of date with the code.
 
 Introduced in: chapter 7.
 """
@@ -35,10 +36,7 @@ _INTRODUCED = re.compile(r"Introduced in:\s*(the preface|chapters?\s+(\d+))", re
 
 @dataclass(frozen=True)
 class Entry:
-    """One public object of the package and the chapter that introduces it.
-
-    Introduced in: chapter 7.
-    """
+    """One public object of the package and the chapter that introduces it."""
 
     chapter: int
     module: str
@@ -54,24 +52,27 @@ def _chapter_of(doc: str | None) -> int | None:
 
 
 def _public_objects():
-    """(module name, object name, object) for every public function and class defined in ``e2t``."""
+    """(module name, object name, object, module docstring) for every public function and class of ``e2t``."""
     for info in pkgutil.walk_packages(e2t.__path__, prefix="e2t."):
         module = importlib.import_module(info.name)
         for name, obj in vars(module).items():
             if name.startswith("_") or not (inspect.isfunction(obj) or inspect.isclass(obj)):
                 continue
             if getattr(obj, "__module__", None) == module.__name__:
-                yield info.name, name, obj
+                yield info.name, name, obj, module.__doc__
+
+
+def _chapter(obj, module_doc: str | None) -> int | None:
+    """The chapter an object's own docstring names, else its module's."""
+    own = _chapter_of(inspect.getdoc(obj)) if obj.__doc__ else None
+    return own if own is not None else _chapter_of(module_doc)
 
 
 def catalog() -> list[Entry]:
-    """Every public function and class defined in ``e2t`` whose docstring names its chapter.
-
-    Introduced in: chapter 7.
-    """
+    """Every public function and class defined in ``e2t`` whose docstring names its chapter."""
     entries = []
-    for module, name, obj in _public_objects():
-        chapter = _chapter_of(inspect.getdoc(obj))
+    for module, name, obj, module_doc in _public_objects():
+        chapter = _chapter(obj, module_doc)
         if chapter is not None:
             entries.append(Entry(chapter, module.removeprefix("e2t."), name,
                                  "class" if inspect.isclass(obj) else "function"))
@@ -79,18 +80,14 @@ def catalog() -> list[Entry]:
 
 
 def undocumented() -> list[str]:
-    """Public functions and classes of ``e2t`` whose docstring does not name their chapter (should be empty).
-
-    Introduced in: chapter 7.
-    """
-    return sorted(f"{module}.{name}" for module, name, obj in _public_objects()
-                  if _chapter_of(inspect.getdoc(obj)) is None)
+    """Public functions and classes of ``e2t`` whose chapter is named neither by their docstring nor by their
+    module's (should be empty)."""
+    return sorted(f"{module}.{name}" for module, name, obj, module_doc in _public_objects()
+                  if _chapter(obj, module_doc) is None)
 
 
 def section_map() -> list[dict[str, str]]:
     """Rows "chapter | source sections | modules and objects" for the book's closing map.
-
-    Introduced in: chapter 7.
     """
     rows = []
     entries = catalog()

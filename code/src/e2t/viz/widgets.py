@@ -32,6 +32,7 @@ from typing import Any
 import matplotlib.pyplot as plt
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 
 @dataclass(frozen=True)
@@ -41,8 +42,6 @@ class Control:
     ``kind`` is ``"slider"`` (numbers) or ``"choice"`` (any labelled options). For a slider, ``live_step`` makes the
     live control continuous on [min(values), max(values)] with that step; otherwise the live control offers exactly
     ``values``.
-
-    Introduced in: the preface.
     """
 
     name: str
@@ -66,10 +65,7 @@ def _format(v: Any) -> str:
 
 def slider(name: str, values: Sequence[float], *, value: float | None = None, label: str | None = None,
            live_step: float | None = None) -> Control:
-    """A numeric control over ``values`` (the twin's frames), defaulting to ``value`` (one of ``values``).
-
-    Introduced in: the preface.
-    """
+    """A numeric control over ``values`` (the twin's frames), defaulting to ``value`` (one of ``values``)."""
     values = tuple(values)
     if len(values) < 2:
         raise ValueError(f"slider {name!r} needs at least 2 values, got {len(values)}")
@@ -86,10 +82,7 @@ def slider(name: str, values: Sequence[float], *, value: float | None = None, la
 
 def choice(name: str, options: Sequence[Any] | dict[str, Any], *, value: Any = None,
            label: str | None = None) -> Control:
-    """A control over labelled options: a sequence (labels are ``str(option)``) or a ``{label: option}`` dict.
-
-    Introduced in: the preface.
-    """
+    """A control over labelled options: a sequence (labels are ``str(option)``) or a ``{label: option}`` dict."""
     if isinstance(options, dict):
         labels, values = tuple(options.keys()), tuple(options.values())
     else:
@@ -106,7 +99,7 @@ def choice(name: str, options: Sequence[Any] | dict[str, Any], *, value: Any = N
 def _encode_png(canvas: FigureCanvasAgg, mode: str = "RGB") -> bytes:
     """The canvas's current pixels as a PNG (no redraw): ``mode`` "RGB"; "P", quantized to 256 colours (a third
     of the bytes, and faster to encode; a widget's flat colours survive it); or "L" for a grey-scale figure."""
-    from PIL import Image
+
 
     width, height = canvas.get_width_height()
     image = Image.frombuffer("RGBA", (width, height), canvas.buffer_rgba(), "raw", "RGBA", 0, 1)
@@ -124,8 +117,6 @@ def figure_to_png(fig, *, dpi: int = 72, tight: bool = False) -> bytes:
 
     The figure keeps its own layout (set it with ``fig.subplots_adjust``): one Agg draw, no second pass to crop.
     ``tight=True`` crops to the drawn content like ``bbox_inches="tight"`` (about twice as slow).
-
-    Introduced in: the preface.
     """
     if tight:
         buffer = io.BytesIO()
@@ -150,8 +141,6 @@ class Painter:
     key's background is not cached yet. ``png(**values)`` draws the static part once per layout key (cached), then
     per call only the dynamic artists over it (matplotlib blitting) and encodes the PNG. ``figure(**values)``
     returns an ordinary figure with everything drawn, for use outside a widget (the painter is then used up).
-
-    Introduced in: the preface.
     """
 
     figsize: tuple[float, float] = (6.4, 3.0)
@@ -212,10 +201,7 @@ class Painter:
 
 
 class Explorer:
-    """A live ipywidgets panel and its static twin in one displayable object. Build it with ``explore``.
-
-    Introduced in: the preface.
-    """
+    """A live ipywidgets panel and its static twin in one displayable object. Build it with ``explore``."""
 
     def __init__(self, draw: Callable[..., Any], controls: Sequence[Control], *, title: str = "",
                  max_frames: int = 64, dpi: int = 72):
@@ -331,6 +317,7 @@ class Explorer:
     def widget(self):
         """The live ipywidgets panel (built on first use)."""
         if self._widget is None:
+            # Imported here, not at the top: building the static twin (the site, nbval) needs no ipywidgets.
             import ipywidgets as widgets
             from IPython.display import Image, display
 
@@ -362,10 +349,7 @@ class Explorer:
 
 def explore(draw: Callable[..., Any], *controls: Control, title: str = "", max_frames: int = 64,
             dpi: int = 72) -> Explorer:
-    """Build a live panel + static twin over ``controls`` for ``draw(**values) -> Figure``.
-
-    Introduced in: the preface.
-    """
+    """Build a live panel + static twin over ``controls`` for ``draw(**values) -> Figure``."""
     return Explorer(draw, controls, title=title, max_frames=max_frames, dpi=dpi)
 
 

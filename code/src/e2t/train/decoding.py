@@ -1,12 +1,14 @@
 """Turning a trained decoder into output sequences: greedy decoding and batched beam search.
 
-Both work with any decoder through one function, ``step(prev_tokens, state) -> (log_probs, new_state)``:
+Both work with any decoder through one function, ``step(prev_tokens, state) -> (logits, new_state)``, the
+``step`` of every sequence model of the book (whose ``start(src, src_lengths)`` gives the first state):
 
 - ``prev_tokens`` (B,) long: the token each row emitted last (``bos`` at the first step);
 - ``state``: whatever the decoder carries from step to step -- ``None``, a tensor, or a nested tuple / list / dict
   of tensors whose **dim 0 is the batch** (an RNN's hidden state, an encoder's outputs for attention, a
   Transformer's key/value cache). Non-tensor leaves (ints, strings, ``None``) are passed along unchanged.
-- ``log_probs`` (B, V): log-probabilities of the next token.
+- ``logits`` (B, V): unnormalised scores of the next token; decoding turns them into log-probabilities with
+  ``log_softmax``.
 
 Beam search keeps ``beam_size`` rows per sentence, so it expands the state along dim 0 (``expand_state``) and
 reorders it after each step (``reorder_state``); a decoder needs to know nothing about beams. Outputs are lists of
@@ -22,17 +24,14 @@ from typing import Any
 
 import torch
 
-__all__ = ["map_state", "expand_state", "reorder_state", "greedy_decode", "beam_search", "Step"]
+__all__ = ["map_state", "expand_state", "reorder_state", "greedy_decode", "beam_search", "decode", "Step"]
 
-#: The decoder interface: ``(prev_tokens (B,), state) -> (log_probs (B, V), new_state)``.
+#: The decoder interface: ``(prev_tokens (B,), state) -> (logits (B, V), new_state)``.
 Step = Callable[[torch.Tensor, Any], tuple[torch.Tensor, Any]]
 
 
 def map_state(state: Any, fn: Callable[[torch.Tensor], torch.Tensor]) -> Any:
-    """Apply ``fn`` to every tensor in a nested tuple / list / dict ``state``; other leaves are kept as they are.
-
-    Introduced in: chapter 2.
-    """
+    """Apply ``fn`` to every tensor in a nested tuple / list / dict ``state``; other leaves are kept as they are."""
     if isinstance(state, torch.Tensor):
         return fn(state)
     if isinstance(state, dict):
@@ -58,8 +57,6 @@ def expand_state(state: Any, k: int) -> Any:
     """Repeat every row of ``state`` ``k`` times along dim 0: row ``b`` becomes rows ``b*k .. b*k+k-1``.
 
     Shapes: each tensor (B, ...) -> (B*k, ...).
-
-    Introduced in: chapter 2.
     """
     if k < 1:
         raise ValueError(f"k must be >= 1, got {k}")
@@ -70,8 +67,6 @@ def reorder_state(state: Any, index: torch.Tensor) -> Any:
     """Select rows ``index`` of every tensor of ``state`` along dim 0 (beam search's reshuffle of hypotheses).
 
     Shapes: each tensor (R, ...) and index (R',) long -> (R', ...).
-
-    Introduced in: chapter 2.
     """
     return map_state(state, lambda t: t.index_select(0, index.to(t.device)))  # (R', ...)
 
@@ -86,11 +81,12 @@ def _check_args(batch_size: int, max_len: int, bos: int, eos: int) -> None:
 
 
 def _call(step: Step, prev: torch.Tensor, state: Any) -> tuple[torch.Tensor, Any]:
-    log_probs, state = step(prev, state)
-    if log_probs.dim() != 2 or log_probs.shape[0] != prev.shape[0]:
-        raise ValueError(f"step must return log_probs of shape (B, V) = ({prev.shape[0]}, V), "
-                         f"got {tuple(log_probs.shape)}")
-    return log_probs, state
+    """One step of the decoder; returns log-probabilities (B, V) and the new state."""
+    logits, state = step(prev, state)
+    if logits.dim() != 2 or logits.shape[0] != prev.shape[0]:
+        raise ValueError(f"step must return logits of shape (B, V) = ({prev.shape[0]}, V), "
+                         f"got {tuple(logits.shape)}")
+    return torch.log_softmax(logits, dim=-1), state  # (B, V)
 
 
 def _device(state: Any, device) -> torch.device:
@@ -110,9 +106,7 @@ def greedy_decode(step: Step, state: Any, *, batch_size: int, bos: int, eos: int
     Returns the token ids per row, without ``bos``/``eos``; with ``return_scores=True`` also the log-probability
     of each output (summed over its tokens, including the ``eos`` when one was emitted).
 
-    Shapes: prev_tokens (B,), log_probs (B, V).
-
-    Introduced in: chapter 2.
+    Shapes: prev_tokens (B,), logits (B, V).
     """
     _check_args(batch_size, max_len, bos, eos)
     _check_rows(state, batch_size, "in the batch")
@@ -154,9 +148,7 @@ def beam_search(step: Step, state: Any, *, batch_size: int, bos: int, eos: int, 
     Returns the best token ids per sentence without ``bos``/``eos``; with ``return_scores=True`` also their
     log-probabilities (unnormalised, summed over tokens including ``eos``).
 
-    Shapes: state tensors (B, ...) are expanded to (B*K, ...); prev_tokens (B*K,), log_probs (B*K, V).
-
-    Introduced in: chapter 2.
+    Shapes: state tensors (B, ...) are expanded to (B*K, ...); prev_tokens (B*K,), logits (B*K, V).
     """
     _check_args(batch_size, max_len, bos, eos)
     if not isinstance(beam_size, int) or beam_size < 1:
@@ -210,10 +202,7 @@ def beam_search(step: Step, state: Any, *, batch_size: int, bos: int, eos: int, 
 
 def decode(step: Step, state: Any, *, batch_size: int, bos: int, eos: int, max_len: int, beam_size: int = 1,
            length_penalty: float = 1.0) -> list[list[int]]:
-    """Greedy decoding when ``beam_size == 1``, batched beam search otherwise; token ids without bos/eos.
-
-    Introduced in: chapter 2.
-    """
+    """Greedy decoding when ``beam_size == 1``, batched beam search otherwise; token ids without bos/eos."""
     kw = dict(batch_size=batch_size, bos=bos, eos=eos, max_len=max_len)
     if beam_size == 1:
         return greedy_decode(step, state, **kw)
