@@ -21,7 +21,8 @@ NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=900 --nbval-sanitize-w
 .PHONY: help venv book build test unit nbval nbval-portable site browser vendor execute checkpoints bench constraints clean
 
 help:
-	@echo "make book         build the site (executes chapters, cached) and print the path of index.html"
+	@echo "make book         build the site from the outputs committed in the notebooks; print the path of index.html"
+	@echo "make book EXECUTE=1  the same, re-executing the chapters first (cached: only those that changed)"
 	@echo "make test         unit tests, nbval over every chapter, site build and headless-browser check"
 	@echo "make execute      execute chapters in place (NB=chapters/05_ntm.ipynb for one)"
 	@echo "make nbval        nbval over chapters (NB=... for one)"
@@ -41,8 +42,15 @@ venv: $(STAMP)
 vendor: $(STAMP)
 	bash tools/vendor.sh _vendor
 
+# `make book` builds the site from the outputs committed in the notebooks (nbval in `make test` proves they come from
+# the code): a few seconds once .venv exists. `make book EXECUTE=1` re-executes the chapters first, through
+# jupyter-cache (only those that changed since the last such build; EXECUTE=force runs them all); `make execute`
+# refreshes the outputs committed in the notebooks.
+EXECUTE ?=
+BOOK_EXECUTE_MODE := $(if $(filter-out 0 off no false,$(EXECUTE)),$(if $(filter force,$(EXECUTE)),force,cache),off)
+
 book: $(STAMP) vendor
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	BOOK_EXECUTE=$(BOOK_EXECUTE_MODE) $(BIN)/jupyter-book build . -W -n --keep-going
 	@echo "The book: $(abspath $(HTML))/index.html"
 
 # The site from the committed outputs, without executing anything (make test has just run every chapter).

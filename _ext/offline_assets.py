@@ -4,8 +4,9 @@
 to the static files and points `mathjax_path` and `nb_ipywidgets_js` at the local copies, so the site renders math
 and saved widgets with no network. When it is missing (no npm), the CDN defaults stay: the site then needs a network.
 
-It also honours `BOOK_EXECUTE` (e.g. `off`), which overrides the execution mode of `_config.yml`: `make test` builds
-the site from the committed outputs right after nbval has executed every chapter.
+It also honours `BOOK_EXECUTE` (`off`, `cache`, `force`, ...), which overrides the execution mode of `_config.yml`
+(`off`: the site shows the outputs committed in the notebooks). `make book` passes `off`, `make book EXECUTE=1` passes
+`cache` (`EXECUTE=force`: `force`), and `make test` builds with `off` right after nbval has executed every chapter.
 """
 
 from __future__ import annotations

@@ -3,10 +3,13 @@
     python -m bench                      # everything (about half an hour on 2 cores)
     python -m bench --only attention widgets
     python -m bench --quick              # tiny sizes: checks that every benchmark still runs
+    python -m bench --only chapters --merge --note "a training job ran on the other core"
+                                         # re-measure one part, keep the others in results.json/md
 
 Every figure is a median over repeated runs (``torch.utils.benchmark`` for attention, ``time.perf_counter``
-medians elsewhere); the machine, its load average before and after each part, and every budget of DESIGN.md with
-its margin (met, or missed and by how much) are written with them.
+medians elsewhere); the machine, its load average before and after each part, the other processes that were busy
+then, and every budget (DESIGN.md's, and the chapters' memory for Binder) with its margin (met, or missed and by how
+much) are written with them.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ import datetime as dt
 import json
 import os
 import platform
+import time
 from pathlib import Path
 
 import torch
@@ -25,6 +29,8 @@ import e2t
 from . import attention, chapters, make_test, models, widgets
 
 HERE = Path(__file__).resolve().parent
+DEFAULT_CHAPTER_BUDGET = (f"{chapters.DEFAULT_BUDGET_S / 60:.0f} minutes"
+                          + "".join(f" ({k}: {v / 60:.0f})" for k, v in chapters.BUDGET_S.items()))
 ALL = ("attention", "widgets", "ntm_copy", "kv_cache", "chapters", "make_test")
 
 
@@ -42,6 +48,41 @@ def machine() -> dict:
             "date": dt.datetime.now().isoformat(timespec="seconds"), "load_average": _load()}
 
 
+def busy_processes(interval: float = 1.0, threshold: float = 20.0) -> dict[str, float]:
+    """Other processes using at least ``threshold`` % of a core over ``interval`` s: what else ran beside a part."""
+    try:
+        import psutil
+    except ImportError:
+        return {}
+    own = {os.getpid(), *(c.pid for c in psutil.Process().children(recursive=True))}
+    procs = [p for p in psutil.process_iter(["pid", "cmdline", "name"]) if p.info["pid"] not in own]
+    for p in procs:
+        try:
+            p.cpu_percent(None)
+        except psutil.Error:
+            pass
+    time.sleep(interval)
+    busy = {}
+    for p in procs:
+        try:
+            pct = p.cpu_percent(None)
+        except psutil.Error:
+            continue
+        if pct >= threshold:
+            words = [Path(w).name if i == 0 else w for i, w in enumerate(p.info["cmdline"] or [p.info["name"]])]
+            busy[" ".join(words[:4])[:80]] = pct
+    return busy
+
+
+def _others(*samples: dict) -> list[str]:
+    """The busy processes of several samples, each once, at the highest share of a core seen."""
+    merged: dict[str, float] = {}
+    for sample in samples:
+        for command, pct in sample.items():
+            merged[command] = max(pct, merged.get(command, 0.0))
+    return [f"{command} ({pct:.0f} %)" for command, pct in sorted(merged.items())]
+
+
 def _load() -> list[float]:
     """1, 5 and 15-minute load averages: other processes' share of the 2 cores inflates every timing."""
     try:
@@ -50,7 +91,7 @@ def _load() -> list[float]:
         return []
 
 
-def run(names, *, quick: bool) -> dict:
+def run(names, *, quick: bool, note: str = "") -> dict:
     e2t.set_seed(0, threads=1)
     results = {"machine": machine(), "quick": quick, "load": {}}
     parts = {
@@ -65,10 +106,22 @@ def run(names, *, quick: bool) -> dict:
     }
     for name in ALL:
         if name in names:
-            before = _load()
+            before, others = _load(), busy_processes()
+            start = dt.datetime.now().isoformat(timespec="seconds")
             results[name] = parts[name]()
-            results["load"][name] = {"before": before, "after": _load()}
+            others_after = busy_processes()
+            results["load"][name] = {"before": before, "after": _load(), "date": start,
+                                     "others": _others(others, others_after), "note": note}
     return results
+
+
+def merge(old: dict, new: dict) -> dict:
+    """``old`` with the parts of ``new`` replacing its own (machine and date of the first run stay; each part
+    measured later carries its own date in ``load``)."""
+    merged = {**old, **{k: v for k, v in new.items() if k not in ("machine", "load", "quick")}}
+    merged["load"] = {**old.get("load", {}), **new.get("load", {})}
+    merged["quick"] = old.get("quick", False) or new["quick"]
+    return merged
 
 
 def _margin(value: float, budget: float, unit: str, fmt: str = ".0f") -> str:
@@ -82,6 +135,14 @@ def _yes(flag: bool) -> str:
     return "yes" if flag else "**no**"
 
 
+def source_line(source: dict | None) -> list[str]:
+    if not source or not source.get("commit"):
+        return []
+    edits = source.get("modified") or []
+    return [f"Executed at commit {source['commit']}"
+            + (f", with uncommitted edits to {', '.join(f'`{e}`' for e in edits)}." if edits else ", clean."), ""]
+
+
 def to_markdown(results: dict) -> str:
     m = results["machine"]
     load = results.get("load", {})
@@ -89,8 +150,17 @@ def to_markdown(results: dict) -> str:
     def load_line(part: str) -> list[str]:
         if part not in load or not load[part]["before"]:
             return []
-        return [f"Load average (1, 5, 15 min) before: {', '.join(map(str, load[part]['before']))}; after: "
-                f"{', '.join(map(str, load[part]['after']))}.", ""]
+        info = load[part]
+        line = (f"Load average (1, 5, 15 min) before: {', '.join(map(str, info['before']))}; after: "
+                f"{', '.join(map(str, info['after']))}.")
+        if info.get("date") and info["date"][:16] != m["date"][:16]:
+            line = f"Measured {info['date']}. " + line
+        if "others" in info:
+            line += (" Other busy processes (≥ 20 % of a core, sampled before and after): "
+                     + ("; ".join(f"`{o}`" for o in info["others"]) or "none") + ".")
+        if info.get("note"):
+            line += f" {info['note'].rstrip('.')}."
+        return [line, ""]
 
     lines = ["# Benchmarks", "", f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} "
              f"({m['torch_threads']} thread), Python {m['python']}, {m['platform']}, {m['date']}."
@@ -146,12 +216,30 @@ def to_markdown(results: dict) -> str:
         lines.append("")
     if "chapters" in results:
         c = results["chapters"]
-        lines += ["## Cold execution of the chapters (fresh kernel each)", "", *load_line("chapters"),
-                  "| chapter | seconds | budget s | budget |", "|---|---|---|---|"]
+        mem_budget = c.get("memory_budget_mib", chapters.MEMORY_BUDGET_MIB)
+
+        def memory(r) -> str:
+            if "peak_rss_mib" not in r:
+                return "– | – | –"
+            tree = r.get("tree_peak_rss_mib")
+            worst = max(r["peak_rss_mib"], tree or 0.0)
+            return (f"{r['peak_rss_mib']:.0f} | {'–' if tree is None else f'{tree:.0f}'} | "
+                    f"{_margin(worst, mem_budget, 'MiB')}")
+
+        lines += ["## Cold execution of the chapters (fresh kernel each)", "",
+                  f"Time budget: {DEFAULT_CHAPTER_BUDGET} per chapter (DESIGN.md). Memory budget: under 1.5 GB "
+                  f"({mem_budget:.0f} MiB) resident at the peak, so every chapter runs in a 2 GB Binder session; "
+                  "the larger of two measures counts: the kernel's own high-water mark (`VmHWM`, read at the end "
+                  "of the chapter; exact) and the kernel with its child processes, sampled every "
+                  f"{chapters.SAMPLE_INTERVAL_S * 1e3:.0f} ms.",
+                  "", *load_line("chapters"), *source_line(c.get("source")),
+                  "| chapter | seconds | budget s | time budget | kernel peak MiB | with children MiB (sampled) "
+                  "| memory budget |",
+                  "|---|---|---|---|---|---|---|"]
         lines += [f"| {r['chapter']} | {r['median_s']:.0f} | {r['budget_s']:.0f} | "
-                  f"{_margin(r['median_s'], r['budget_s'], 's')} |" for r in c["chapters"]]
+                  f"{_margin(r['median_s'], r['budget_s'], 's')} | {memory(r)} |" for r in c["chapters"]]
         lines += [f"| **all** | {c['total_s']:.0f} | {c['book_budget_s']:.0f} | "
-                  f"{_margin(c['total_s'], c['book_budget_s'], 's')} |", ""]
+                  f"{_margin(c['total_s'], c['book_budget_s'], 's')} | | | |", ""]
     if "make_test" in results:
         t = results["make_test"]
         status = _margin(t["seconds"], t["budget_s"], "s") if t["exit_code"] == 0 else "**failed**"
@@ -166,8 +254,14 @@ def main(argv=None) -> None:
     parser.add_argument("--only", nargs="*", choices=ALL, default=list(ALL))
     parser.add_argument("--quick", action="store_true", help="tiny sizes, to check that the benchmarks run")
     parser.add_argument("--out", type=Path, default=HERE, help="folder for results.md and results.json")
+    parser.add_argument("--merge", action="store_true",
+                        help="keep the parts of the existing results.json that this run does not measure")
+    parser.add_argument("--note", default="", help="what else ran on the machine meanwhile, written with each part")
     args = parser.parse_args(argv)
-    results = run(args.only, quick=args.quick)
+    results = run(args.only, quick=args.quick, note=args.note)
+    previous = args.out / "results.json"
+    if args.merge and previous.is_file():
+        results = merge(json.loads(previous.read_text(encoding="utf-8")), results)
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     (args.out / "results.md").write_text(to_markdown(results) + "\n", encoding="utf-8")
