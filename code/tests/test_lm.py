@@ -51,9 +51,14 @@ def test_no_training_run_holds_a_held_out_number():
             seen |= {next(n for n in range(1, 1000) if " ".join(counting.number_words(n)) == w.strip(" ,"))
                      for w in words if w.strip(" ,")}
     assert seen and not any(counting.held_out(n) for n in seen)
-    assert max(seen) > 700 and min(seen) < 600  # training covers both sides of the held-out range
+    assert 90 <= len(counting.HELD_OUT) <= 110 and max(seen) > 900 and min(seen) < 100
     assert all(not counting.held_out(n) for s in counting.training_starts() for n in range(s, s + 5))
-    assert all(counting.held_out(n) for s in counting.held_out_starts(4) for n in range(s, s + 4))
+    # an evaluation run asks for exactly one number, the held-out one at the given position
+    for s in counting.evaluation_starts(4, 3):
+        assert counting.held_out(s + 3) and not any(counting.held_out(s + i) for i in range(3))
+    assert len(counting.evaluation_starts(5, 2)) > 30
+    with pytest.raises(ValueError, match="position"):
+        counting.evaluation_starts(4, 4)
 
 
 @pytest.mark.parametrize("causal", [True, False])

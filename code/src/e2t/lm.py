@@ -26,7 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .checks import check_tokens
-from .data.counting import SEP, SPECIALS, VOCAB, counting_run, held_out_starts, number_words
+from .data.counting import SEP, SPECIALS, VOCAB, counting_run, evaluation_starts, number_words
 from .masks import causal_mask, padding_mask
 from .transformer import Encoder, sinusoidal_positions
 
@@ -151,10 +151,10 @@ def fill_masks(model: TinyLM, tokens: list[str]) -> list[str]:
 
 @torch.no_grad()
 def evaluate_gpt(model: TinyLM, *, prompt_numbers: int = 3, limit: int | None = None) -> float:
-    """Exact match of the next number after ``prompt_numbers`` numbers of a held-out run (greedy; every number of
-    the run is in ``HELD_OUT``, so none of it was in the training text).
-    """
-    starts = held_out_starts(prompt_numbers + 1, limit=limit)
+    """Exact match of the next number after ``prompt_numbers`` numbers (greedy), asked only where that number is
+    held out (``e2t.data.counting.HELD_OUT``: the training text never had it) and the prompt's numbers are not.
+    ``limit`` takes that many runs, spread evenly."""
+    starts = _spread(evaluation_starts(prompt_numbers + 1, prompt_numbers), limit)
     hits = 0
     for s in starts:
         out = generate(model, counting_run(s, prompt_numbers), max_new_tokens=8, stop=SEP)
@@ -164,10 +164,11 @@ def evaluate_gpt(model: TinyLM, *, prompt_numbers: int = 3, limit: int | None = 
 
 @torch.no_grad()
 def evaluate_bert(model: TinyLM, *, count: int = 5, limit: int | None = None) -> float:
-    """Exact match of the middle number of a held-out run (all in ``HELD_OUT``) when all its tokens are masked."""
-    starts = held_out_starts(count, limit=limit)
-    hits = 0
+    """Exact match of the middle number of a run when all its tokens are masked, asked only where that number is
+    held out and its neighbours are not. ``limit`` takes that many runs, spread evenly."""
     middle = count // 2
+    starts = _spread(evaluation_starts(count, middle), limit)
+    hits = 0
     for s in starts:
         before = counting_run(s, middle)
         target = number_words(s + middle)
@@ -175,6 +176,12 @@ def evaluate_bert(model: TinyLM, *, count: int = 5, limit: int | None = None) ->
         filled = fill_masks(model, before + ["<mask>"] * len(target) + [SEP] + after)
         hits += filled[len(before):len(before) + len(target)] == target
     return hits / len(starts)
+
+
+def _spread(starts: list[int], limit: int | None) -> list[int]:
+    if limit is not None and limit < len(starts):
+        starts = starts[:: len(starts) // limit][:limit]
+    return starts
 
 
 GPT_CONFIG = LMConfig(causal=True)

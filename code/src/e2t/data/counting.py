@@ -1,8 +1,8 @@
 """The language models' text (chapter 6): runs of consecutive English number words, generated in code.
 
 "forty one , forty two , forty three ,": continuing a run needs the rule of counting in words (with carries:
-"ninety nine , one hundred"); filling a gap needs both neighbours. The numbers 600..699 (``HELD_OUT``) never appear
-in the training text; every evaluation uses runs inside that range only.
+"ninety nine , one hundred"); filling a gap needs both neighbours. A tenth of the numbers (``HELD_OUT``, picked at
+random) never appear in the training text; every evaluation asks for one of them.
 
 Introduced in: chapter 6.
 """
@@ -19,7 +19,7 @@ from ..masks import padding_mask
 from .vocab import Vocab
 
 __all__ = ["SEP", "SPECIALS", "VOCAB", "MASK", "number_words", "counting_run", "HELD_OUT", "held_out",
-           "training_starts", "held_out_starts", "lm_batches"]
+           "training_starts", "evaluation_starts", "lm_batches"]
 
 #: Special tokens of the language models: no ``<unk>`` (every word is known), a ``<mask>`` for BERT.
 SPECIALS = ("<pad>", "<bos>", "<eos>", "<mask>")
@@ -53,19 +53,40 @@ def counting_run(start: int, count: int) -> list[str]:
     return out
 
 
-#: The numbers no training run contains: every evaluation of the language models uses runs inside this range only.
-#: (Runs that merely *start* elsewhere would overlap the training text: "fourteen , fifteen" is in a run from 13.)
-HELD_OUT = range(600, 700)
+#: How many of the numbers 1..999 are held out, and the seed that picks them.
+HELD_OUT_SHARE, HELD_OUT_SEED = 0.1, 7
+
+
+def _held_out() -> frozenset[int]:
+    g = torch.Generator().manual_seed(HELD_OUT_SEED)
+    picks = torch.randperm(999, generator=g)[: round(HELD_OUT_SHARE * 999)] + 1
+    return frozenset(int(n) for n in picks)
+
+
+#: The numbers no training run contains: a tenth of 1..999, spread at random over the range (seeded). Every
+#: evaluation asks for one of them. (Runs that merely *start* elsewhere would overlap the training text: "fourteen ,
+#: fifteen" is in a run from 13; and a whole block such as 600..699 would ask for "six hundred and ...", a prefix the
+#: training text never shows after any number.)
+HELD_OUT: frozenset[int] = _held_out()
 
 
 def held_out(n: int) -> bool:
-    """Whether the number ``n`` is held out (never in the training text): ``n`` in ``HELD_OUT``, 600..699."""
+    """Whether the number ``n`` is held out (never in the training text): ``n`` in ``HELD_OUT``."""
     return n in HELD_OUT
 
 
 def training_starts(count: int = 5) -> list[int]:
     """The starts of the training runs of ``count`` numbers: every run in 1..999 that holds no held-out number."""
     return [s for s in range(1, 1000 - count + 1) if not any(held_out(n) for n in range(s, s + count))]
+
+
+def evaluation_starts(count: int, position: int) -> list[int]:
+    """The starts of the runs of ``count`` numbers whose number at ``position`` (0-based) is held out while every
+    other number of the run is not: what an evaluation asks for is the one number the training text never had."""
+    if not 0 <= position < count:
+        raise ValueError(f"position must lie in 0..count-1 = 0..{count - 1}, got {position}")
+    return [s for s in range(1, 1000 - count + 1)
+            if held_out(s + position) and not any(held_out(s + i) for i in range(count) if i != position)]
 
 
 def _pad(seqs: list[list[int]], value: int = VOCAB.pad) -> tuple[torch.Tensor, torch.Tensor]:
@@ -104,15 +125,3 @@ def lm_batches(*, batch_size: int = 64, count: int = 5, seed: int = 0, masked: b
         corrupted = torch.where(chosen & (roll < 0.8), torch.full_like(tokens, MASK), tokens)
         corrupted = torch.where(chosen & (roll >= 0.9), random_words, corrupted)
         yield corrupted, lengths, targets
-
-
-def held_out_starts(count: int = 5, *, limit: int | None = None) -> list[int]:
-    """The starts of runs of ``count`` numbers that lie wholly in the held-out range (every one, or ``limit``
-    spread evenly).
-    """
-    starts = [s for s in range(HELD_OUT.start, HELD_OUT.stop - count + 1)]
-    if limit is not None and limit < len(starts):
-        starts = starts[:: len(starts) // limit][:limit]
-    return starts
-
-

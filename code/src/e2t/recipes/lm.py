@@ -58,8 +58,8 @@ def checkpoint_job(*, quick: bool = False, directory=None) -> dict:
         card = {"name": f"lm_{kind}", "command": "python -m e2t.jobs lm" + (" (quick)" if quick else ""),
                 "seed": 0, "steps": len(history.steps),
                 "wall_time_s": round(wall, 1), "config": asdict(model.config), "training": TRAINING[kind],
-                "data": f"counting runs of 5 numbers in 1..999 holding no number of {HELD_OUT.start}.."
-                        f"{HELD_OUT.stop - 1}; evaluated on runs inside that range only",
+                "data": f"counting runs of 5 numbers in 1..999 holding none of the {len(HELD_OUT)} held-out numbers "
+                        "(e2t.data.counting.HELD_OUT); every evaluation asks for a held-out number",
                 "selection_rule": "none: the last step, steps fixed in advance",
                 "curve": history.curve(),
                 "metrics": {"final_loss": round(history.losses[-1], 4),
