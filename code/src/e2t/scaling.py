@@ -29,7 +29,8 @@ def softmax_jacobian_fro(p: torch.Tensor) -> torch.Tensor:
     r"""Frobenius norm of the softmax Jacobian $J = \mathrm{diag}(p) - p p^\top$, from the weights $p$.
 
     $\lVert J\rVert_F^2 = \sum_i p_i^2 - 2\sum_i p_i^3 + (\sum_i p_i^2)^2$, so no $S \times S$ matrix is built.
-    It is 0 for a one-hot $p$ and largest for a uniform one.
+    It is 0 for a one-hot $p$. Spread evenly over $k$ keys it is $\sqrt{(k - 1)/k^2}$: largest, $1/2$, for an even
+    split between two keys, and smaller the more keys share the weight ($\approx 1/\sqrt{S}$ for a uniform $p$).
 
     Shapes: p (..., S) -> (...).
     """

@@ -8,8 +8,8 @@ family works; here it is the Transformer's scaled dot product, through ``e2t.tra
 The model is a one-layer self-attention tagger trained on a task that *needs* relations inside the sentence: tag
 every word of an English number with the group it belongs to, ``units``, ``thousand``, ``million`` or ``billion``.
 In "forty two thousand five hundred" the word "forty" belongs to the thousands, which only the word "thousand" to
-its right reveals; so a good tagger must look from each word to the next scale word on its right, and its
-self-attention map shows exactly that.
+its right reveals; so a good tagger must look from each word to the next scale word on its right. Chapter 4 draws
+the trained tagger's attention map to see whether it does.
 
 Introduced in: chapter 4.
 """
