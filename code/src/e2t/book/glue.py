@@ -17,7 +17,7 @@ from typing import Any
 from IPython.core.formatters import format_display_data
 from IPython.display import display
 
-__all__ = ["GLUE_PREFIX", "glue"]
+__all__ = ["GLUE_PREFIX", "glue", "glue_figure"]
 
 #: The MIME prefix myst-nb reads glued values from (``myst_nb.ext.glue.GLUE_PREFIX``).
 GLUE_PREFIX = "application/papermill.record/"
@@ -40,3 +40,18 @@ def glue(name: str, value: Any) -> Any:
     metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
     display({GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
     return value
+
+
+def glue_figure(name: str, fig) -> None:
+    """Show ``fig`` in the notebook and glue it for a numbered figure on the site; the figure is then closed.
+
+    The Markdown cell after it says ```` ```{glue:figure} name ```` with ``:name: fig-...`` and a caption that says
+    what to see; ``{numref}`fig-...``` refers to it. Tag the code cell ``remove-output`` so the site shows the
+    figure once, numbered, where the directive stands (Jupyter and Colab show the cell's output and the directive's
+    caption as written).
+    """
+    import matplotlib.pyplot as plt  # only a figure needs matplotlib; plain numbers are glued without it
+
+    display(fig)
+    glue(name, fig)
+    plt.close(fig)
