@@ -18,7 +18,7 @@ PORTABLE ?= $(shell bash tools/portable_env.sh)
 
 NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=900 --nbval-sanitize-with code/tests/nbval-sanitize.cfg
 
-.PHONY: help venv book build test unit nbval nbval-portable site browser vendor execute checkpoints bench constraints clean
+.PHONY: help venv book build zh i18n i18n-check test unit nbval nbval-portable site browser vendor execute checkpoints bench constraints clean
 
 help:
 	@echo "make book         build the site from the outputs committed in the notebooks; print the path of index.html"
@@ -30,6 +30,7 @@ help:
 	@echo "make unit         unit tests of e2t"
 	@echo "make checkpoints  retrain every checkpoint shipped in data/checkpoints"
 	@echo "make bench        benchmarks -> bench/results.md"
+	@echo "make i18n         refresh locales/zh_CN from the English text and report what is left to translate"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt code/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -51,11 +52,35 @@ BOOK_EXECUTE_MODE := $(if $(filter-out 0 off no false,$(EXECUTE)),$(if $(filter 
 
 book: $(STAMP) vendor
 	BOOK_EXECUTE=$(BOOK_EXECUTE_MODE) $(BIN)/jupyter-book build . -W -n --keep-going
-	@echo "The book: $(abspath $(HTML))/index.html"
+	$(MAKE) zh
+	@echo "The book: $(abspath $(HTML))/index.html (中文版: $(abspath $(HTML))/zh/index.html)"
+
+# The Chinese edition: the same notebooks and outputs, the prose from locales/zh_CN, into _build/html/zh/.
+# (Built from the committed outputs; the English build above must exist.)
+ZH_CONFIG := _build/_config_zh_CN.yml
+zh: $(STAMP) vendor
+	@if [ -d locales/zh_CN ]; then \
+	  $(BIN)/python tools/i18n.py config zh_CN $(ZH_CONFIG) && \
+	  BOOK_EXECUTE=off $(BIN)/jupyter-book build . --config $(ZH_CONFIG) --path-output _build/zh -W -n --keep-going && \
+	  rm -rf $(HTML)/zh && cp -r _build/zh/_build/html $(HTML)/zh; \
+	else echo "no locales/zh_CN: the Chinese edition is not built"; fi
+
+# Refresh the Chinese catalogues from the English text (new and changed paragraphs become untranslated or fuzzy
+# messages), then report what is left to translate.
+i18n: $(STAMP)
+	BOOK_EXECUTE=off $(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output _build/i18n
+	$(BIN)/sphinx-intl update -p _build/i18n/_build/gettext -l zh_CN -d locales -w 0
+	-$(BIN)/python tools/i18n.py stats
+
+# Fails when an English message has no Chinese translation (or a translation lost a role or some math).
+i18n-check: $(STAMP)
+	BOOK_EXECUTE=off $(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output _build/i18n -q
+	$(BIN)/python tools/i18n.py check _build/i18n/_build/gettext
 
 # The site from the committed outputs, without executing anything (make test has just run every chapter).
 build: $(STAMP) vendor
 	BOOK_EXECUTE=off $(BIN)/jupyter-book build . -W -n --keep-going
+	$(MAKE) zh
 
 unit: $(STAMP)
 	$(BIN)/pytest -q code/tests

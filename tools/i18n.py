@@ -1,0 +1,143 @@
+"""The Chinese edition's catalogues: write the Chinese build's configuration, report and check the translations.
+
+    python tools/i18n.py config zh_CN OUT.yml    # _config.yml for the zh_CN build (language, title, paths)
+    python tools/i18n.py stats                   # translated / fuzzy / untranslated messages per catalogue
+    python tools/i18n.py check POT_DIR           # fail unless every English message of POT_DIR is translated
+
+The catalogues live in ``locales/<language>/LC_MESSAGES/chapters/*.po``; ``make i18n`` extracts the English
+messages (Sphinx's gettext builder, one ``.pot`` per page) and merges them into the catalogues with ``sphinx-intl
+update``. ``check`` is what keeps the editions from drifting: a paragraph changed in English is a new message, so
+it fails until the catalogue has its translation.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import sys
+from pathlib import Path
+
+import yaml
+from babel.messages.pofile import read_po
+
+ROOT = Path(__file__).resolve().parents[1]
+LOCALES = ROOT / "locales"
+LANGUAGES = ("zh_CN",)
+TITLES = {"zh_CN": "从编码器-解码器到 Transformer"}
+
+#: Markup that must come through a translation unchanged: roles (glue, cite, term, numref, doc, ref), inline math.
+PROTECTED = re.compile(r"\{[a-z:]+\}`[^`]*`|(?<!\\)\$[^$\n]+\$")
+
+
+def write_config(language: str, out: Path) -> None:
+    """The English _config.yml with the language set, the title translated and local paths made absolute."""
+    if language not in LANGUAGES:
+        raise SystemExit(f"language must be one of {LANGUAGES}, got {language!r}")
+    config = yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
+    config["title"] = TITLES[language]
+    sphinx = config.setdefault("sphinx", {})
+    sphinx["local_extensions"] = {name: str((ROOT / path).resolve())
+                                  for name, path in sphinx.get("local_extensions", {}).items()}
+    settings = sphinx.setdefault("config", {})
+    settings["language"] = language
+    settings["locale_dirs"] = [str(LOCALES)]
+    html = config.setdefault("html", {})
+    if "favicon" in html:
+        html["favicon"] = str((ROOT / html["favicon"]).resolve())
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def catalogues(language: str = "zh_CN") -> list[Path]:
+    return sorted((LOCALES / language / "LC_MESSAGES").rglob("*.po"))
+
+
+def _read(path: Path):
+    with path.open("rb") as f:
+        return read_po(f)
+
+
+def counts(path: Path) -> dict[str, int]:
+    """Translated, fuzzy and untranslated messages of one catalogue (its header not counted)."""
+    out = {"translated": 0, "fuzzy": 0, "untranslated": 0}
+    for message in _read(path):
+        if not message.id:
+            continue
+        if message.fuzzy:
+            out["fuzzy"] += 1
+        elif message.string:
+            out["translated"] += 1
+        else:
+            out["untranslated"] += 1
+    return out
+
+
+def markup_problems(path: Path) -> list[str]:
+    """Messages whose translation lost or changed a role or a piece of inline math."""
+    problems = []
+    for message in _read(path):
+        if message.id and message.string and not message.fuzzy:
+            want, got = sorted(PROTECTED.findall(message.id)), sorted(PROTECTED.findall(message.string))
+            if want != got:
+                problems.append(f"{path.name}: {message.id[:60]!r}: markup {sorted(set(want) ^ set(got))[:3]}")
+    return problems
+
+
+def stats(language: str = "zh_CN") -> int:
+    total = {"translated": 0, "fuzzy": 0, "untranslated": 0}
+    for path in catalogues(language):
+        c = counts(path)
+        total = {k: total[k] + c[k] for k in total}
+        print(f"{path.relative_to(LOCALES)}: {c['translated']} translated, {c['fuzzy']} fuzzy, "
+              f"{c['untranslated']} untranslated")
+    done = total["translated"] / max(1, sum(total.values()))
+    print(f"{language}: {total['translated']} translated ({done:.0%}), {total['fuzzy']} fuzzy, "
+          f"{total['untranslated']} untranslated")
+    return 0 if total["fuzzy"] == total["untranslated"] == 0 else 1
+
+
+def check(pot_dir: Path, language: str = "zh_CN") -> int:
+    """Every message of every .pot under ``pot_dir`` has a translated, non-fuzzy entry in its catalogue."""
+    missing = []
+    for pot in sorted(pot_dir.rglob("*.pot")):
+        po = LOCALES / language / "LC_MESSAGES" / pot.relative_to(pot_dir).with_suffix(".po")
+        have = {m.id: m for m in _read(po)} if po.is_file() else {}
+        for message in _read(pot):
+            if not message.id:
+                continue
+            found = have.get(message.id)
+            if found is None or found.fuzzy or not found.string:
+                missing.append(f"{po.relative_to(ROOT)}: {str(message.id)[:80]!r}")
+    problems = [p for po in catalogues(language) for p in markup_problems(po)]
+    for line in missing[:20] + problems[:20]:
+        print(line, file=sys.stderr)
+    if missing or problems:
+        print(f"{len(missing)} English messages lack a {language} translation; {len(problems)} translations lost "
+              "markup. Run `make i18n`, translate, and try again.", file=sys.stderr)
+        return 1
+    print(f"{language}: every English message is translated")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    c = sub.add_parser("config")
+    c.add_argument("language")
+    c.add_argument("out", type=Path)
+    sub.add_parser("stats")
+    k = sub.add_parser("check")
+    k.add_argument("pot_dir", type=Path)
+    args = parser.parse_args(argv)
+    os.chdir(ROOT)
+    if args.command == "config":
+        write_config(args.language, args.out)
+        return 0
+    if args.command == "stats":
+        return stats()
+    return check(args.pot_dir)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
