@@ -25,10 +25,11 @@ GLUE_PREFIX = "application/papermill.record/"
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
 
-def glue(name: str, value: Any) -> Any:
-    """Store ``value`` under ``name`` for ``{glue:text}`name``` in this page's Markdown; returns ``value``.
+def glue(name: str, value: Any) -> None:
+    """Store ``value`` under ``name`` for ``{glue:text}`name``` in this page's Markdown.
 
-    Nothing is shown in the notebook (the stored bundle has only prefixed MIME types, which no front end renders).
+    Nothing is shown in the notebook (the stored bundle has only prefixed MIME types, which no front end renders),
+    and nothing is returned, so a cell may end with a ``glue`` call without printing the value again.
     Numbers are stored as plain Python numbers, so a format spec (``name:.2f``, ``name:.0%``) applies to them.
     """
     if not isinstance(name, str) or not _NAME.match(name):
@@ -39,7 +40,6 @@ def glue(name: str, value: Any) -> Any:
     metadata = dict(metadata)
     metadata["scrapbook"] = {"name": name, "mime_prefix": GLUE_PREFIX}
     display({GLUE_PREFIX + k: v for k, v in bundle.items()}, raw=True, metadata=metadata)
-    return value
 
 
 def glue_figure(name: str, fig) -> None:
