@@ -26,12 +26,12 @@ import torch
 
 import e2t
 
-from . import attention, chapters, make_test, models, widgets
+from . import attention, chapters, make_test, models, twins, widgets
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_CHAPTER_BUDGET = (f"{chapters.DEFAULT_BUDGET_S / 60:.0f} minutes"
                           + "".join(f" ({k}: {v / 60:.0f})" for k, v in chapters.BUDGET_S.items()))
-ALL = ("attention", "widgets", "ntm_copy", "kv_cache", "chapters", "make_test")
+ALL = ("attention", "widgets", "twins", "ntm_copy", "kv_cache", "chapters", "make_test")
 
 
 def machine() -> dict:
@@ -99,6 +99,7 @@ def run(names, *, quick: bool, note: str = "") -> dict:
                                            B=2 if quick else 32, D=32 if quick else 256, H=4 if quick else 8,
                                            min_run_time=0.01 if quick else 0.5, memory=not quick),
         "widgets": lambda: widgets.run(repeats=2 if quick else 20),
+        "twins": lambda: twins.run(settings=3 if quick else 50),
         "ntm_copy": lambda: models.ntm_copy(),
         "kv_cache": lambda: models.kv_cache(batch_size=4, lengths=(4,), repeats=1) if quick else models.kv_cache(),
         "chapters": lambda: chapters.run(only=["preface"] if quick else None),
@@ -188,6 +189,19 @@ def to_markdown(results: dict) -> str:
         lines += [f"| `{r['widget']}` | {r['control']} | {r['median_ms']:.1f} | "
                   f"{_margin(r['median_ms'], widgets.BUDGET_S * 1e3, 'ms')} | {r.get('build_s', float('nan')):.1f} |"
                   for r in results["widgets"]]
+        lines.append("")
+    if "twins" in results:
+        lines += ["## Browser twins: parity with e2t and redraw time (standalone page, headless Chromium)", "",
+                  f"Goal: a redraw within one animation frame, {twins.GOAL_MS:.0f} ms, from the input event "
+                  "(`performance.now()`, style and layout included); parity: the page's numbers within 1e-6 of "
+                  "e2t's at every setting. Every control moved to random settings (and every preset pressed); "
+                  "\"to next frame\" also waits for the browser's next frame.", "", *load_line("twins"),
+                  "| widget | settings + presets | moves | max abs diff | redraw median ms | p90 ms | goal | "
+                  "to next frame ms |", "|---|---|---|---|---|---|---|---|"]
+        lines += [f"| `{r['widget']}` | {r['settings']} + {r['presets']} | {r['moves']} | {r['max_abs_diff']:.1e} | "
+                  f"{r['redraw_ms_median']:.1f} | {r['redraw_ms_p90']:.1f} | "
+                  f"{_margin(r['redraw_ms_median'], twins.GOAL_MS, 'ms', '.1f')} | {r['frame_ms_median']:.1f} |"
+                  for r in results["twins"]]
         lines.append("")
     if "ntm_copy" in results:
         n = results["ntm_copy"]

@@ -1,9 +1,11 @@
-"""Update latency of every widget of the book: recompute + redraw one frame, median of 20 moves.
+"""Update latency of every widget of the book in Jupyter: recompute + redraw one frame, median of 20 moves.
 
 Widgets are found in the package: every public function of an ``e2t`` module whose name ends in ``_explorer`` and
-that takes no required argument returns an ``e2t.viz.widgets.Explorer``. The time to build each explorer (what it
-precomputes: a model's outputs, the figure's fixed part per layout) is reported too; it is paid once, when the
-chapter's cell runs.
+that takes no required argument returns an ``e2t.viz.widgets.Explorer``. This is the live path (``e2t`` computes,
+matplotlib draws a PNG); a ``BrowserExplorer`` moves a constrained control the way its panel does (the partner
+control gives way). The time to build each explorer (what it precomputes: a model's outputs, the figure's fixed part
+per layout) is reported too; it is paid once, when the chapter's cell runs. The site's twins, which compute in the
+browser, are timed in the browser by ``bench/twins.py``.
 """
 
 from __future__ import annotations

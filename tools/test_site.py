@@ -4,17 +4,20 @@ Run by `make site` (part of `make test`) after the site is built into _build/htm
 typeset by the vendored MathJax (no raw TeX delimiters left), local links, scripts, stylesheets and images resolve,
 and no JavaScript error is logged. On the preface: the static twin of the temperature widget is shown and changes
 its figure when its control moves. A screenshot of the preface is saved to _build/screenshots/preface.png.
+
+Browser twins (widgets whose static twin computes in the browser, ``e2t.viz.browser``): every chapter page listed in
+``twin_check.SITE_TWINS`` must carry its twins, and each passes ``twin_check.check_twin`` (at least 50 random
+settings and every preset, the page's numbers within 1e-6 of ``e2t``'s, the values shown = the values used, text
+size and figure width, every move's redraw time recorded). A page whose saved outputs predate the twins fails with
+a message naming the chapter to re-execute. The same check runs on a standalone page built from the package
+(``tools/twin_page.py``), so the twins are checked even before the chapters are re-executed. What was measured goes
+to _build/twin-check.json.
 """
 
 from __future__ import annotations
 
-import functools
-import http.server
-import os
+import json
 import re
-import shutil
-import tempfile
-import threading
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -22,11 +25,13 @@ from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
 
+import twin_check  # tools/, beside this file (pytest puts this folder on sys.path)
+import twin_page
+
 ROOT = Path(__file__).resolve().parents[1]
 SITE = ROOT / "_build" / "html"
 SHOTS = ROOT / "_build" / "screenshots"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+MEASURED = ROOT / "_build" / "twin-check.json"
 
 PAGES = sorted(
     str(p.relative_to(SITE)) for p in SITE.rglob("*.html")
@@ -62,50 +67,26 @@ return out;
 """
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, *args):
-        pass
-
-
-class _Server(http.server.ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request, client_address):
-        pass  # the browser cancels requests it no longer needs (broken pipes); a real failure shows as a status
-
-
 @pytest.fixture(scope="module")
 def server():
     if not PAGES:
         pytest.fail(f"no built site in {SITE}: run `make build` (or `make book`) first")
-    handler = functools.partial(_QuietHandler, directory=str(SITE))
-    httpd = _Server(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_address[1]}/"
-    httpd.shutdown()
+    with twin_check.serve(SITE) as base:
+        yield base
 
 
 @pytest.fixture(scope="module")
 def browser():
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
+    with twin_check.chromium() as driver:
+        yield driver
 
-    os.environ.setdefault("SE_OFFLINE", "true")
-    profile = tempfile.mkdtemp(prefix="e2t-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                 "--disable-dev-shm-usage", f"--user-data-dir={profile}", "--window-size=1280,1800"):
-        options.add_argument(flag)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(60)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+
+@pytest.fixture(scope="module")
+def measured():
+    """What the twin checks measured, written to _build/twin-check.json at the end of the module."""
+    rows: dict[str, list] = {}
+    yield rows
+    MEASURED.write_text(json.dumps(rows, indent=2) + "\n", encoding="utf-8")
 
 
 def _wait_until_loaded(driver, page: str, seconds: float = 30.0) -> None:
@@ -188,26 +169,72 @@ def test_preface_twin_moves_and_screenshot(server, browser):
     assert twins, "the preface has no static widget twin"
     twin = twins[0]
     assert twin.is_displayed()
-    control = twin.find_element(By.CSS_SELECTOR, "input.e2t-twin-input")
-    image = twin.find_element(By.CSS_SELECTOR, "img.e2t-twin-frame")
-    label = twin.find_element(By.CSS_SELECTOR, "output.e2t-twin-value")
+    control = twin.find_element(By.CSS_SELECTOR, "input[type=range]")
+    label = twin.find_element(By.CSS_SELECTOR, "output")
+    figure = twin.find_element(By.CSS_SELECTOR, ".e2t-figure, img.e2t-twin-frame")
     browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", twin)
-    before_src, before_label = image.get_attribute("src"), label.text
-    assert browser.execute_script("return arguments[0].naturalWidth", image) > 0
-    maximum = int(control.get_attribute("max"))
-    assert maximum >= 2
-    for target in (0, maximum):
+
+    def drawn():
+        return browser.execute_script("const f = arguments[0]; return f.tagName === 'IMG' ? f.src : f.innerHTML",
+                                      figure)
+
+    before_figure, before_label = drawn(), label.text
+    maximum = int(float(control.get_attribute("max")))
+    for target in (control.get_attribute("min"), maximum):
         browser.execute_script(
             "arguments[0].value = arguments[1];"
             "arguments[0].dispatchEvent(new Event('input', {bubbles: true}));", control, target)
-        src, text = image.get_attribute("src"), label.text
-        assert src != before_src and text != before_label, f"moving the control to {target} changed nothing"
-        assert browser.execute_script("return arguments[0].naturalWidth", image) > 0
-        before_src, before_label = src, text
+        now, text = drawn(), label.text
+        assert now != before_figure and text != before_label, f"moving the control to {target} changed nothing"
+        before_figure, before_label = now, text
     SHOTS.mkdir(parents=True, exist_ok=True)
-    browser.execute_script("arguments[0].value = 6; arguments[0].dispatchEvent(new Event('input'));", control)
+    browser.execute_script("arguments[0].value = arguments[0].max * 0.3;"
+                           "arguments[0].dispatchEvent(new Event('input'));", control)
     browser.execute_script("window.scrollTo(0, 0)")
     browser.save_screenshot(str(SHOTS / "preface.png"))
     browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", twin)
     browser.save_screenshot(str(SHOTS / "preface-widget.png"))
     assert (SHOTS / "preface.png").stat().st_size > 10_000
+
+
+def _page_stem(page: str) -> str:
+    return Path(page).stem
+
+
+@pytest.mark.parametrize("page", sorted(twin_check.SITE_TWINS))
+def test_browser_twins_on_the_site(page, server, browser, measured):
+    """Every closed-form widget of a chapter computes in the reader's browser, matching e2t at random settings."""
+    if page not in PAGES:
+        pytest.fail(f"{page} is not in the built site")
+    browser.get(urljoin(server, page))
+    _wait_until_loaded(browser, page)
+    expected = list(twin_check.SITE_TWINS[page])
+    found = twin_check.twins(browser)
+    keys = [t.get_attribute("data-e2t-widget") for t in found]
+    if keys != expected:
+        old = len(browser.find_elements("css selector", ".e2t-twin")) - len(found)
+        missing = [k for k in expected if k not in keys]
+        pytest.fail(f"{page}: expected the browser twins {expected}, found {keys}"
+                    + (f" (and {old} precomputed-frames twin(s) from before)" if old else "")
+                    + f". The saved outputs of chapters/{_page_stem(page)}.ipynb predate them: re-execute the cells "
+                    f"that display {', '.join(k.rsplit('.', 1)[1] + '()' for k in missing) or 'these widgets'} "
+                    f"(`make execute NB=chapters/{_page_stem(page)}.ipynb`), then rebuild the site.")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, root in enumerate(found):
+        browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
+        root.screenshot(str(SHOTS / f"{_page_stem(page)}-{keys[i].rsplit('.', 1)[1]}.png"))
+        rows.append(twin_check.check_twin(browser, root, seed=i))
+    measured[page] = rows
+    errors = _errors_in_log(browser, server)
+    assert not errors, f"{page}: browser errors while moving the twins: {errors[:5]}"
+
+
+def test_browser_twins_on_a_standalone_page(measured):
+    """The same check on a page built from the package now (every twin, as a re-executed chapter will show it)."""
+    directory = ROOT / "_build" / "twins"
+    twin_page.build_page(directory)
+    rows = twin_page.check_page(directory)
+    hosted = [key for keys in twin_check.SITE_TWINS.values() for key in keys]
+    assert sorted(r["widget"] for r in rows) == sorted(hosted), "a browser twin is on no chapter page, or missing"
+    measured["standalone"] = rows

@@ -24,7 +24,8 @@ def _book_command(*args: str) -> str:
            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES", "EXECUTE", "BOOK_EXECUTE")}
     out = subprocess.run(["make", "-n", "book", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                          check=True).stdout
-    (line,) = [l for l in out.splitlines() if "jupyter-book build" in l]
+    # the English edition's build (the Chinese one, made by `make zh` after it, always builds with execution off)
+    (line,) = [l for l in out.splitlines() if "jupyter-book build" in l and "--config" not in l]
     return line
 
 

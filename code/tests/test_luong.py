@@ -148,7 +148,7 @@ def test_padding_does_not_change_a_sentence():
 
 def test_widget_frames():
     ex = local_window_explorer()
-    assert ex.mode == "grid" and len(ex.frame_indices()) <= 64
+    assert ex.mode == "browser"  # the page recomputes the window from the sliders
     assert len(draw_local_window(2, 4.5).axes) == 1
 
 

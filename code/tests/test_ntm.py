@@ -317,8 +317,8 @@ def test_chapter5_widgets_render_and_follow_their_controls():
     ad = ntm_addressing.addressing_explorer()
     assert [c.name for c in ad.controls] == ["beta", "g", "s_minus", "s_plus", "gamma"]
     assert ad.render(beta=0.0) != ad.render(beta=100.0)
-    assert len(ntm_addressing.draw_addressing(10.0, 0.5, 0.0, 0.5, 1.0).axes) == 4
-    assert len(ntm_read_write.draw_read_write(2, 2.0, "e = 1 (wipe)", "a = 1").axes) == 4
+    assert len(ntm_addressing.draw_addressing(10.0, 0.5, 0.0, 0.5, 1.0).axes) == 9
+    assert len(ntm_read_write.draw_read_write(2, 2.0, "e = 1 (wipe)", "a = 1").axes) == 8
 
 
 def test_widget_helpers():
@@ -326,6 +326,7 @@ def test_widget_helpers():
     assert w.shape == (1, 8) and int(w.argmax()) == 3 and torch.isclose(w.sum(), torch.tensor(1.0))
     torch.testing.assert_close(ntm_read_write.focus_weighting(0, 0.0), torch.full((1, 8), 1 / 8))
     torch.testing.assert_close(ntm_addressing.shift_weights(0.25, 0.5), torch.tensor([[0.25, 0.25, 0.5]]))
-    torch.testing.assert_close(ntm_addressing.shift_weights(0.75, 0.75), torch.tensor([[0.5, 0.0, 0.5]]))
+    with pytest.raises(ValueError):  # no silent rescaling: s(-1) + s(+1) may not exceed 1
+        ntm_addressing.shift_weights(0.75, 0.75)
     after = ntm.write(ntm_read_write.widget_memory(), ntm_read_write.focus_weighting(2, 100.0), torch.ones(1, 6), torch.zeros(1, 6))
     assert after[0, 2].abs().max() < 1e-6  # e = 1, a = 0 wipes the focused row only

@@ -9,6 +9,10 @@ The twin covers every combination of the controls' values when there are at most
 Beyond that it covers each control's values with the others at their defaults (the axes through the default);
 moving one control then puts the others back to their defaults, and the twin says so.
 
+This frames twin is for a widget whose figure needs a trained model (the alignment explorer). A widget whose
+computation is closed-form is a ``e2t.viz.browser.BrowserExplorer`` instead: its twin recomputes the figure in the
+reader's browser, so every combination of its controls works.
+
 ``draw(**values)`` returns a matplotlib ``Figure`` (a pyplot figure is closed after use) or the frame's PNG bytes.
 A widget that must answer within the book's budget (100 ms per move, DESIGN.md) draws with a ``Painter``: the
 figure is built once, and each move recomputes and redraws only the artists that change, over a cached background.
@@ -321,22 +325,10 @@ class Explorer:
             import ipywidgets as widgets
             from IPython.display import Image, display
 
-            def live(c: Control):
-                if c.kind == "slider" and c.live_step is not None:
-                    cls = widgets.IntSlider if all(isinstance(v, int) for v in c.values) and float(
-                        c.live_step).is_integer() else widgets.FloatSlider
-                    return cls(value=c.value, min=min(c.values), max=max(c.values), step=c.live_step,
-                               description=c.label, continuous_update=True, style={"description_width": "initial"})
-                if c.kind == "slider":
-                    return widgets.SelectionSlider(options=list(zip(c.labels, c.values)), value=c.value,
-                                                   description=c.label, style={"description_width": "initial"})
-                return widgets.Dropdown(options=list(zip(c.labels, c.values)), value=c.value, description=c.label,
-                                        style={"description_width": "initial"})
-
             def show(**values):  # the same frames as the twin and the benchmark: draw + PNG
                 display(Image(data=self.render(**values), format="png"))
 
-            controls = {c.name: live(c) for c in self.controls}
+            controls = {c.name: live_control(c) for c in self.controls}
             self._widget = widgets.interactive(show, **controls)
         return self._widget
 
@@ -345,6 +337,24 @@ class Explorer:
         bundle["text/html"] = self.twin_html()
         bundle["text/plain"] = f"Explorer({self.title!r}: {', '.join(c.name for c in self.controls)})"
         return bundle
+
+
+def live_control(c: Control):
+    """The ipywidgets control for ``c``: a continuous slider (``live_step``), a slider over ``values``, or a
+    dropdown for a choice."""
+    # Imported here, not at the top: building a static twin (the site, nbval) needs no ipywidgets.
+    import ipywidgets as widgets
+
+    style = {"description_width": "initial"}
+    if c.kind == "slider" and c.live_step is not None:
+        integer = all(isinstance(v, int) for v in c.values) and float(c.live_step).is_integer()
+        cls = widgets.IntSlider if integer else widgets.FloatSlider
+        return cls(value=c.value, min=min(c.values), max=max(c.values), step=c.live_step, description=c.label,
+                   continuous_update=True, style=style, layout=widgets.Layout(width="34em"))
+    if c.kind == "slider":
+        return widgets.SelectionSlider(options=list(zip(c.labels, c.values)), value=c.value, description=c.label,
+                                       style=style, layout=widgets.Layout(width="34em"))
+    return widgets.Dropdown(options=list(zip(c.labels, c.values)), value=c.value, description=c.label, style=style)
 
 
 def explore(draw: Callable[..., Any], *controls: Control, title: str = "", max_frames: int = 64,
