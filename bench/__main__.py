@@ -6,10 +6,9 @@
     python -m bench --only chapters --merge --note "a training job ran on the other core"
                                          # re-measure one part, keep the others in results.json/md
 
-Every figure is a median over repeated runs (``torch.utils.benchmark`` for attention, ``time.perf_counter``
-medians elsewhere); the machine, its load average before and after each part, the other processes that were busy
-then, and every budget (DESIGN.md's, and the chapters' memory for Binder) with its margin (met, or missed and by how
-much) are written with them.
+Each part says what its figures summarise (a median over how many runs, or one run); each part records the commit
+and the time it was measured, the load average before and after it, the other processes that were busy then, and
+every budget (DESIGN.md's, and the chapters' memory for Binder) with its margin (met, or missed and by how much).
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ import datetime as dt
 import json
 import os
 import platform
+import subprocess
 import time
 from pathlib import Path
 
@@ -83,6 +83,19 @@ def _others(*samples: dict) -> list[str]:
     return [f"{command} ({pct:.0f} %)" for command, pct in sorted(merged.items())]
 
 
+def _commit() -> str:
+    """The commit the bench ran at, with "+edits" when the working tree had uncommitted changes."""
+    def git(*args: str) -> str:
+        return subprocess.run(["git", *args], cwd=HERE.parent, capture_output=True, text=True).stdout.strip()
+
+    try:
+        commit = git("rev-parse", "--short", "HEAD")
+        dirty = bool(git("status", "--porcelain", "--untracked-files=no"))
+    except OSError:
+        return "unknown"
+    return (commit or "unknown") + ("+edits" if dirty else "")
+
+
 def _load() -> list[float]:
     """1, 5 and 15-minute load averages: other processes' share of the 2 cores inflates every timing."""
     try:
@@ -111,7 +124,7 @@ def run(names, *, quick: bool, note: str = "") -> dict:
             start = dt.datetime.now().isoformat(timespec="seconds")
             results[name] = parts[name]()
             others_after = busy_processes()
-            results["load"][name] = {"before": before, "after": _load(), "date": start,
+            results["load"][name] = {"before": before, "after": _load(), "date": start, "commit": _commit(),
                                      "others": _others(others, others_after), "note": note}
     return results
 
@@ -144,6 +157,20 @@ def source_line(source: dict | None) -> list[str]:
             + (f", with uncommitted edits to {', '.join(f'`{e}`' for e in edits)}." if edits else ", clean."), ""]
 
 
+#: Why the book's scaled dot-product attention trails torch's at long lengths, in time and in memory.
+SDPA_NOTE = ("Why `e2t.attention.scaled_dot_product_attention` (sdpa) trails `torch.nn.functional."
+             "scaled_dot_product_attention` as the length L grows: the book's version computes the whole "
+             "(B, H, L, L) score matrix, applies the mask and the softmax to it as separate passes, and keeps the "
+             "weights, because the book plots them (it returns `(out, weights)`); every pass reads and writes that "
+             "largest tensor, and the backward pass keeps it too. torch's fused CPU kernel never forms the full "
+             "matrix: it works through blocks of keys with an online softmax (flash-attention style), so it reads "
+             "the scores once and keeps O(B·H·L) statistics instead of O(B·H·L²) weights. At short lengths the "
+             "matrix is small and the two are close (the book's argument checks then cost a visible share of a "
+             "few-millisecond call); as L grows the score matrix dominates, and the gaps in time and in peak memory "
+             "(the table's last columns) grow with L². Multi-head attention (mha) stays closer to torch because "
+             "`torch.nn.MultiheadAttention`, asked for its weights as the bench asks, forms the matrix too.")
+
+
 def to_markdown(results: dict) -> str:
     m = results["machine"]
     load = results.get("load", {})
@@ -154,8 +181,9 @@ def to_markdown(results: dict) -> str:
         info = load[part]
         line = (f"Load average (1, 5, 15 min) before: {', '.join(map(str, info['before']))}; after: "
                 f"{', '.join(map(str, info['after']))}.")
-        if info.get("date") and info["date"][:16] != m["date"][:16]:
-            line = f"Measured {info['date']}. " + line
+        if info.get("date"):
+            line = (f"Measured {info['date']}" + (f" at commit {info['commit']}" if info.get("commit") else "")
+                    + ". " + line)
         if "others" in info:
             line += (" Other busy processes (≥ 20 % of a core, sampled before and after): "
                      + ("; ".join(f"`{o}`" for o in info["others"]) or "none") + ".")
@@ -166,11 +194,16 @@ def to_markdown(results: dict) -> str:
     lines = ["# Benchmarks", "", f"Machine: {m['cpu']}, {m['cores']} cores, torch {m['torch']} "
              f"({m['torch_threads']} thread), Python {m['python']}, {m['platform']}, {m['date']}."
              + (" **Quick run (tiny sizes; the numbers mean nothing).**" if results["quick"] else ""), "",
-             "Every time is a median over repeated runs. Timings on a shared machine are inflated by the other "
-             "processes' load (the load average is given with each part; 2 means both cores busy).", ""]
+             "What each figure summarises is said with its part: attention, a median over `torch.utils.benchmark`'s "
+             "repeated blocks; widgets, a median over 20 moves of each control; twins, a median over every move; the "
+             "key/value cache, a median over the given repeats; the chapters, one cold run each (not a median); "
+             "`make test`, one run. Timings on a shared machine are inflated by the other processes' load (the load "
+             "average is given with each part; 2 means both cores busy).", ""]
     if "attention" in results:
         lines += ["## Attention, forward + backward (median, `torch.utils.benchmark`)", "",
-                  f"Goal: e2t within {attention.GOAL_RATIO}× of torch.", *load_line("attention"),
+                  f"Goal: e2t within {attention.GOAL_RATIO}× of torch. Each time is the median of the blocks "
+                  "`torch.utils.benchmark.Timer.blocked_autorange` ran (at least half a second of them).",
+                  "", *load_line("attention"),
                   "| op | B | L | D | H | e2t ms | torch ms | ratio | goal | e2t peak MiB | torch peak MiB |",
                   "|---|---|---|---|---|---|---|---|---|---|---|"]
         for r in results["attention"]:
@@ -178,9 +211,9 @@ def to_markdown(results: dict) -> str:
                          f"{r['torch_ms']:.2f} | {r['ratio']:.2f} | "
                          f"{_margin(r['ratio'], attention.GOAL_RATIO, '×', '.2f')} | "
                          f"{r.get('e2t_peak_mib', float('nan')):.1f} | {r.get('torch_peak_mib', float('nan')):.1f} |")
-        lines.append("")
+        lines += ["", SDPA_NOTE, ""]
     if "widgets" in results:
-        lines += ["## Widget update latency (recompute + redraw + PNG, median of moves)", "",
+        lines += ["## Widget update latency in Jupyter (recompute + redraw + PNG, median of 20 moves)", "",
                   f"Budget: {widgets.BUDGET_S * 1e3:.0f} ms per move. `Explorer.time_update`: the control steps "
                   "through its values, the others at their defaults; each move recomputes the figure's data and "
                   "redraws it (a `Painter` redraws the changing artists over the figure's fixed part, drawn once).",
@@ -240,7 +273,7 @@ def to_markdown(results: dict) -> str:
             return (f"{r['peak_rss_mib']:.0f} | {'–' if tree is None else f'{tree:.0f}'} | "
                     f"{_margin(worst, mem_budget, 'MiB')}")
 
-        lines += ["## Cold execution of the chapters (fresh kernel each)", "",
+        lines += ["## Cold execution of the chapters (fresh kernel each, one run each)", "",
                   f"Time budget: {DEFAULT_CHAPTER_BUDGET} per chapter (DESIGN.md). Memory budget: under 1.5 GB "
                   f"({mem_budget:.0f} MiB) resident at the peak, so every chapter runs in a 2 GB Binder session; "
                   "the larger of two measures counts: the kernel's own high-water mark (`VmHWM`, read at the end "
@@ -257,7 +290,7 @@ def to_markdown(results: dict) -> str:
     if "make_test" in results:
         t = results["make_test"]
         status = _margin(t["seconds"], t["budget_s"], "s") if t["exit_code"] == 0 else "**failed**"
-        lines += ["## `make test` on a fresh clone (installs included)", "", *load_line("make_test"),
+        lines += ["## `make test` on a fresh clone (installs included; one run)", "", *load_line("make_test"),
                   f"`make {t['target']}`: {t['seconds']:.0f} s, exit code {t['exit_code']}; budget "
                   f"{t['budget_s']:.0f} s: {status}.", ""]
     return "\n".join(lines)

@@ -238,3 +238,55 @@ def test_browser_twins_on_a_standalone_page(measured):
     hosted = [key for keys in twin_check.SITE_TWINS.values() for key in keys]
     assert sorted(r["widget"] for r in rows) == sorted(hosted), "a browser twin is on no chapter page, or missing"
     measured["standalone"] = rows
+
+
+CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/") and Path(p).stem not in ("glossary", "references")]
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_chapter_screenshot(page, server, browser):
+    """A screenshot of the top of every chapter page, at 1280 px, saved under _build/screenshots/."""
+    browser.get(urljoin(server, page))
+    _wait_until_loaded(browser, page)
+    browser.execute_async_script(WAIT_FOR_MATHJAX)
+    browser.execute_script("window.scrollTo(0, 0)")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    shot = SHOTS / (page.replace("/", "_").removesuffix(".html") + ".png")
+    browser.save_screenshot(str(shot))
+    assert shot.stat().st_size > 10_000, f"{page}: the screenshot is nearly empty"
+
+
+@pytest.mark.parametrize("page", CHAPTER_PAGES)
+def test_exercises_fold_and_self_checks_answer_a_click(page, server, browser):
+    """Every chapter has exercises whose solutions start folded and open on a click (showing the check's pass line),
+    and self-check questions that answer a click without a kernel."""
+    from selenium.webdriver.common.by import By
+
+    browser.get(urljoin(server, page))
+    _wait_until_loaded(browser, page)
+    solutions = browser.find_elements(By.CSS_SELECTOR, "div.solution")
+    assert solutions, f"{page}: no exercise solutions"
+    solution = solutions[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", solution)
+    body = [e for e in solution.find_elements(By.XPATH, "./*") if "admonition-title" not in (e.get_attribute("class") or "")]
+    assert body and not any(e.is_displayed() for e in body), f"{page}: the first solution is not folded"
+    solution.find_element(By.CSS_SELECTOR, "button.toggle-button").click()
+    browser.execute_script("return new Promise(r => setTimeout(r, 400))")
+    shown = " ".join(e.text for e in body if e.is_displayed())
+    assert re.search(r"\b\d\.\d\b", shown), f"{page}: a click did not unfold the solution with its check"
+
+    quizzes = browser.find_elements(By.CSS_SELECTOR, ".e2t-quiz")
+    assert quizzes, f"{page}: no self-check question"
+    quiz = quizzes[0]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", quiz)
+    assert quiz.get_attribute("data-e2t-ready") == "1", f"{page}: the question's script did not run"
+    status = quiz.find_element(By.CSS_SELECTOR, ".e2t-quiz-status")
+    radios = quiz.find_elements(By.CSS_SELECTOR, "input[type=radio]")
+    if radios:
+        right = next(r for r in radios if r.get_attribute("data-correct") == "1")
+        right.find_element(By.XPATH, "..").click()
+    else:
+        box = quiz.find_element(By.CSS_SELECTOR, "input[type=text]")
+        box.clear()
+        box.send_keys(quiz.find_element(By.TAG_NAME, "form").get_attribute("data-answer"), "\n")
+    assert status.text.startswith("\u2714"), f"{page}: the right answer got {status.text[:60]!r}"
