@@ -1,7 +1,5 @@
 """The synthesis of chapter 7: tables and plots built from the shipped checkpoints and live evaluations."""
 
-import importlib
-
 import matplotlib
 import pytest
 import torch
@@ -9,7 +7,6 @@ import torch
 matplotlib.use("Agg")
 
 from e2t.book import synthesis as sy  # noqa: E402
-from e2t.book.catalog import SEED_SECTIONS  # noqa: E402
 from e2t.data.text import number_task  # noqa: E402
 from e2t.train.evaluation import DEFAULT_BUCKETS, bucket_label  # noqa: E402
 
@@ -40,7 +37,7 @@ def test_tiny_evaluation_gives_one_row_per_model_and_scores_in_range(task, trans
     table = sy.translation_table(translators, results, decode_ms=ms)
     assert list(table.index) == list(translators)
     for col in [f"EM {b}" for b in BUCKETS] + ["EM all", "BLEU", "parameters", "train steps (card)",
-                                                "train wall s (card)", "decode ms/sentence", "card note"]:
+                                                "batch (card)", "train wall s (card)", "decode ms/sentence"]:
         assert col in table.columns, col
     assert table["EM all"].between(0, 1).all() and table["BLEU"].between(0, 1).all()
     assert (table["decode ms/sentence"] > 0).all()
@@ -58,7 +55,7 @@ def test_a_perfect_translator_scores_one_and_a_silent_one_zero(task, translators
     assert results["oracle"]["overall"]["exact_match"] == 1.0
     assert results["silent"]["overall"]["exact_match"] == 0.0
     table = sy.translation_table(loaded, results)
-    assert table.loc["oracle", "card note"] == "–" and table.loc["oracle", "train wall s (card)"] is None
+    assert table.loc["oracle", "train wall s (card)"] is None and table.loc["oracle", "EM all"] == 1.0
 
 
 def test_bad_arguments_name_the_argument(task, translators):
@@ -108,9 +105,9 @@ def test_every_copy_model_loads():
 
 
 def test_plots_draw_one_line_per_model():
-    by_bucket = {b: {"exact_match": 0.5} for b in BUCKETS}
+    by_bucket = {b: {"exact_match": 0.5, "n": 100} for b in BUCKETS}
     fig = sy.plot_translation({"a": {"by_bucket": by_bucket}, "b": {"by_bucket": by_bucket}})
-    assert len(fig.axes[0].lines) == 2
+    assert len(fig.axes[0].lines) == 2 + len(BUCKETS) - 1  # two models and the lines between the buckets
     fig = sy.plot_copy({"a": {10: 0.0, 40: 0.2}, "b": {10: 0.1, 40: 0.4}, "c": {10: 0.0, 40: 0.0}})
     ax = fig.axes[0]
     assert len(ax.lines) == 3 + 1  # three models and the chance line
@@ -119,6 +116,23 @@ def test_plots_draw_one_line_per_model():
         sy.plot_copy({"a": {10: 0.0}}, train_lengths=(20, 1))
     with pytest.raises(ValueError, match="results"):
         sy.plot_translation({})
+
+
+def test_translation_plot_shows_error_rates_and_puts_zero_errors_on_the_floor():
+    perfect = {b: {"exact_match": 1.0, "n": 200} for b in BUCKETS}
+    half = {b: {"exact_match": 0.5, "n": 200} for b in BUCKETS}
+    fig = sy.plot_translation({"perfect": {"by_bucket": perfect}, "half": {"by_bucket": half}})
+    ax = fig.axes[0]
+    floor, *_ = ax.get_yticks()
+    lines = {line.get_label(): line for line in ax.lines}
+    assert list(lines["perfect"].get_ydata()) == [floor] * len(BUCKETS)
+    assert list(lines["half"].get_ydata()) == [0.5] * len(BUCKETS)
+    assert 0 < floor < 1 / 200 and ax.get_yscale() == "log"
+    assert ax.yaxis.get_major_formatter()(floor, 0) == "none wrong"
+    texts = [t for t in fig.findobj(matplotlib.text.Text) if t.get_text()]
+    assert min(t.get_fontsize() for t in texts) >= 9
+    fig.canvas.draw()
+    assert ax.get_legend().get_window_extent().y1 <= ax.get_window_extent().y0  # the legend is below the data
 
 
 def test_first_below_at_reads_the_card_or_its_metrics():
@@ -133,20 +147,16 @@ def test_first_below_at_reads_the_card_or_its_metrics():
     assert sy._first_below_at(ntm_like) == 4832
 
 
+def test_batch_size_is_read_where_each_card_keeps_it(translators):
+    assert sy.card_batch_size({"train": {"batch_size": 64}}) == 64
+    assert sy.card_batch_size({"training": {"batch_size": 32}}) == 32
+    assert sy.card_batch_size({"batch_size": 16}) == 16
+    assert sy.card_batch_size({"config": {}}) is None
+    sizes = {label: sy.card_batch_size(m.card) for label, m in translators.items()}
+    assert sizes["fixed vector (GRU)"] == 64 and sizes["Bahdanau (RNNsearch)"] == 128 and sizes["Transformer"] == 64
+
+
 def test_card_note_reads_either_key():
     assert sy.card_note({"note": "shared"}) == "shared"
     assert sy.card_note({"timing_note": "inflated"}) == "inflated"
     assert sy.card_note({}) == ""
-
-
-def test_code_map_covers_every_chapter_and_names_real_objects():
-    rows = sy.code_map()
-    chapters = {r["chapter"] for r in rows}
-    assert chapters == {"preface" if c == 0 else str(c) for c in SEED_SECTIONS}
-    for row in rows:
-        module = importlib.import_module(row["module"])
-        for name in row["objects"].split(", "):
-            assert hasattr(module, name), f"{row['module']}.{name}"
-    assert any(r["module"] == "e2t.book.synthesis" and "code_map" in r["objects"] for r in rows if r["chapter"] == "7")
-    table = sy.code_map_markdown().splitlines()
-    assert len(table) == len(rows) + 2 and table[0].startswith("| chapter | seed sections")

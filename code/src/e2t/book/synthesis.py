@@ -3,11 +3,12 @@
 (a) Translation (the number task of chapter 2): the fixed-vector encoder-decoder, Bahdanau attention, Luong's global,
 local-m and local-p attention and the Transformer, all loaded from their shipped checkpoints and scored live on the
 same test examples (exact match by source-length bucket, BLEU), with parameters counted from the model, training
-wall time read from each card and decoding time measured here.
+steps and wall time read from each card and decoding time measured here.
 (b) The copy task of chapter 5 with lengths beyond training: the LSTM, the NTM, the attention model and the
 Transformer of ``e2t.copy_models``, scored live on the same seeded sequences.
 
 Nothing here holds a result: the tables are built from the models, the cards and the evaluation runs passed in.
+The map from the source's sections to the code is ``e2t.book.catalog``.
 
 Introduced in: chapter 7.
 """
@@ -21,10 +22,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import matplotlib.pyplot as plt
+import numpy as np
 import pandas as pd
+from matplotlib.ticker import FixedLocator, FuncFormatter, NullLocator
 from torch import nn
 
-from e2t.book.catalog import SEED_SECTIONS, catalog
 from e2t.copy_models import make_attention_copy, make_transformer_copy
 from e2t.luong import make_luong
 from e2t.ntm_model import make_lstm, make_ntm
@@ -36,11 +38,12 @@ from e2t.train import checkpoints
 from e2t.train.evaluation import DEFAULT_BUCKETS, bucket_label, evaluate
 from e2t.train.translate import translator
 from e2t.transformer_model import make_transformer
+from e2t.viz.plot import MIN_FONT, readable
 
 __all__ = ["ModelSpec", "Loaded", "TRANSLATION_MODELS", "COPY_MODELS", "COPY_TRAIN_LENGTHS", "COPY_LENGTHS",
-           "count_parameters", "card_note", "load_translators", "evaluate_translators", "decode_ms_per_sentence",
+           "count_parameters", "card_note", "card_batch_size", "load_translators", "evaluate_translators", "decode_ms_per_sentence",
            "translation_table", "load_copy_models", "evaluate_copy_models", "copy_table", "plot_translation",
-           "plot_copy", "code_map", "code_map_markdown"]
+           "plot_copy"]
 
 
 @dataclass(frozen=True)
@@ -114,6 +117,14 @@ def card_note(card: Mapping[str, Any]) -> str:
     return str(card.get("note") or card.get("timing_note") or "")
 
 
+def card_batch_size(card: Mapping[str, Any]) -> int | None:
+    """The training batch size a card records (under ``train``, ``training`` or at its top level), or ``None``."""
+    for source in (card.get("train") or {}, card.get("training") or {}, card):
+        if "batch_size" in source:
+            return int(source["batch_size"])
+    return None
+
+
 # ---------------------------------------------------------------------------------------------- (a) translation
 
 def _load_translation(spec: ModelSpec, task, directory) -> Loaded:
@@ -167,7 +178,8 @@ def _check_keys(loaded: Mapping[str, Any], results: Mapping[str, Any], name: str
 def translation_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[str, Any]], *,
                       decode_ms: Mapping[str, float] | None = None, digits: int = 3):
     """One row per model: chapter, exact match per source-length bucket and overall, BLEU (0-1), parameters
-    (counted), training steps and wall time (from the card), decoding ms per sentence (if given), the card's note.
+    (counted), training steps, batch size and wall time (from the card; "–" for a batch size the card does not
+    record) and decoding ms per sentence (if given).
     """
     _check_keys(loaded, results, "results")
     if decode_ms is not None:
@@ -182,10 +194,11 @@ def translation_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mappin
         row["BLEU"] = round(res["overall"]["bleu"], digits)
         row["parameters"] = count_parameters(m.model)
         row["train steps (card)"] = m.card.get("steps")
+        batch = card_batch_size(m.card)
+        row["batch (card)"] = "–" if batch is None else batch
         row["train wall s (card)"] = m.card.get("wall_time_s")
         if decode_ms is not None:
             row["decode ms/sentence"] = round(decode_ms[label], 2)
-        row["card note"] = card_note(m.card) or "–"
         rows[label] = row
     return pd.DataFrame.from_dict(rows, orient="index")
 
@@ -255,21 +268,42 @@ def copy_table(loaded: Mapping[str, Loaded], results: Mapping[str, Mapping[int, 
 # ---------------------------------------------------------------------------------------------- plots
 
 def plot_translation(results: Mapping[str, Mapping[str, Any]], *, ax=None):
-    """Exact match by source-length bucket, one line per model; returns the figure."""
-
+    """Share of test sentences translated wrongly (1 - exact match) by source-length bucket, one marker per model,
+    on a log axis; a bucket a model translates without an error sits on the "none wrong" line at the bottom.
+    Models are set side by side within each bucket so equal values do not hide each other. Returns the figure.
+    """
     if not results:
         raise ValueError("results is empty")
-    if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.6))
     labels = [bucket_label(b) for b in DEFAULT_BUCKETS]
-    for name, res in results.items():
-        ax.plot(labels, [res["by_bucket"][b]["exact_match"] for b in labels], marker="o", label=name)
-    ax.set_xlabel("English source length (words)")
-    ax.set_ylabel("exact match")
-    ax.set_ylim(-0.02, 1.02)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
-    ax.set_title("translation: exact match by source length")
+    first = next(iter(results.values()))["by_bucket"]
+    sizes = [int(first[b].get("n", 0)) for b in labels]
+    largest = max(sizes) or 1
+    floor = 0.4 / largest  # below the smallest non-zero share, one error in the largest bucket
+    if ax is None:
+        _, ax = plt.subplots(figsize=(7.0, 4.6))
+    ax.axhspan(floor / 1.6, floor * 1.6, color="0.92", zorder=0)
+    x = np.arange(len(labels))
+    offsets = np.linspace(-0.3, 0.3, len(results)) if len(results) > 1 else np.zeros(1)
+    markers = "osD^vP*Xh"
+    for k, (name, res) in enumerate(results.items()):
+        wrong = np.array([1.0 - res["by_bucket"][b]["exact_match"] for b in labels])
+        shown = np.where(wrong > 0, wrong, floor)
+        ax.plot(x + offsets[k], shown, marker=markers[k % len(markers)], ms=7, lw=1.0, alpha=0.9, label=name)
+    ax.set_yscale("log")
+    ticks = [t for t in (0.001, 0.01, 0.1, 1.0) if t > floor * 1.6]
+    ax.yaxis.set_major_locator(FixedLocator([floor, *ticks]))
+    ax.yaxis.set_minor_locator(NullLocator())
+    ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: "none wrong" if v == floor else f"{100 * v:g} %"))
+    ax.set_ylim(floor / 1.6, 1.3)
+    ax.set_xticks(x, [f"{lab}\n(n = {n})" for lab, n in zip(labels, sizes)])
+    ax.set_xlabel("English source length in words (test numbers per bucket)")
+    ax.set_ylabel("translated wrongly (1 - exact match)")
+    ax.grid(axis="y", alpha=0.3)
+    for boundary in x[:-1] + 0.5:
+        ax.axvline(boundary, color="0.85", lw=0.8, zorder=0)
+    ax.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.3), ncol=3, frameon=False)
+    ax.set_title("translation, greedy decoding: share wrong by source length (log scale)")
+    readable(ax.figure)
     ax.figure.tight_layout()
     return ax.figure
 
@@ -286,7 +320,7 @@ def plot_copy(results: Mapping[str, Mapping[int, float]], *, train_lengths: tupl
     if not 1 <= lo <= hi:
         raise ValueError(f"train_lengths must be (lo, hi) with 1 <= lo <= hi, got {train_lengths}")
     if ax is None:
-        _, ax = plt.subplots(figsize=(8, 3.6))
+        _, ax = plt.subplots(figsize=(7.0, 4.2))
     lengths = sorted({L for r in results.values() for L in r})
     ax.axvspan(min(lo, lengths[0]) / 1.2, hi, color="0.85", label=f"training lengths {lo}-{hi}")
     ax.axhline(0.5, color="0.4", ls="--", lw=1, label="chance (0.5)")
@@ -297,42 +331,11 @@ def plot_copy(results: Mapping[str, Mapping[int, float]], *, train_lengths: tupl
     ax.set_xticks(lengths, [str(L) for L in lengths])
     ax.set_xlim(lengths[0] / 1.2, lengths[-1] * 1.2)
     ax.set_ylim(-0.02, 0.55)
-    ax.set_xlabel("sequence length")
+    ax.set_xlabel("sequence length (log-2 scale)")
     ax.set_ylabel("bit error rate")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
+    ax.legend(fontsize=MIN_FONT, loc="upper center", bbox_to_anchor=(0.5, -0.22), ncol=3, frameon=False)
     ax.set_title("copy task: errors beyond the training lengths")
+    readable(ax.figure)
     ax.figure.tight_layout()
     return ax.figure
-
-
-# ---------------------------------------------------------------------------------------------- the code map
-
-def code_map() -> list[dict[str, str]]:
-    """The source document's sections mapped to the package, read from it (``e2t.catalog``): one row per chapter
-    and module, with the seed's section headings of that chapter and the module's public functions and classes.
-    """
-    entries = catalog()
-    rows = []
-    for chapter, sections in SEED_SECTIONS.items():
-        modules: dict[str, list[str]] = {}
-        for e in entries:
-            if e.chapter == chapter:
-                modules.setdefault(e.module, []).append(e.name)
-        for module, names in modules.items():
-            rows.append({"chapter": "preface" if chapter == 0 else str(chapter), "sections": " · ".join(sections),
-                         "module": f"e2t.{module}", "objects": ", ".join(names)})
-    return rows
-
-
-def code_map_markdown() -> str:
-    """``code_map()`` as a Markdown table (the seed's headings once per chapter)."""
-    lines = ["| chapter | seed sections | module | functions and classes |", "|---|---|---|---|"]
-    previous = None
-    for row in code_map():
-        first = row["chapter"] != previous
-        previous = row["chapter"]
-        objects = ", ".join(f"`{n}`" for n in row["objects"].split(", "))
-        lines.append(f"| {row['chapter'] if first else ''} | {row['sections'] if first else ''} | "
-                     f"`{row['module']}` | {objects} |")
-    return "\n".join(lines)
