@@ -69,12 +69,15 @@ zh: $(STAMP) vendor
 # messages), then report what is left to translate.
 i18n: $(STAMP)
 	BOOK_EXECUTE=off $(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output _build/i18n
+	$(BIN)/python tools/i18n.py quiz-pot _build/i18n/_build/gettext/self_checks.pot
 	$(BIN)/sphinx-intl update -p _build/i18n/_build/gettext -l zh_CN -d locales -w 0
 	-$(BIN)/python tools/i18n.py stats
 
-# Fails when an English message has no Chinese translation (or a translation lost a role or some math).
+# Fails when an English message (a page's or a self-check's) has no Chinese translation, or a translation lost
+# markup (a role's target, inline math or code, a link).
 i18n-check: $(STAMP)
 	BOOK_EXECUTE=off $(BIN)/jupyter-book build . --builder custom --custom-builder gettext --path-output _build/i18n -q
+	$(BIN)/python tools/i18n.py quiz-pot _build/i18n/_build/gettext/self_checks.pot
 	$(BIN)/python tools/i18n.py check _build/i18n/_build/gettext
 
 # The site from the committed outputs, without executing anything (make test has just run every chapter).

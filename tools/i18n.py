@@ -3,11 +3,19 @@
     python tools/i18n.py config zh_CN OUT.yml    # _config.yml for the zh_CN build (language, title, paths)
     python tools/i18n.py stats                   # translated / fuzzy / untranslated messages per catalogue
     python tools/i18n.py check POT_DIR           # fail unless every English message of POT_DIR is translated
+    python tools/i18n.py quiz-pot OUT.pot        # the self-check questions' texts, as a catalogue template
 
 The catalogues live in ``locales/<language>/LC_MESSAGES/chapters/*.po``; ``make i18n`` extracts the English
 messages (Sphinx's gettext builder, one ``.pot`` per page) and merges them into the catalogues with ``sphinx-intl
 update``. ``check`` is what keeps the editions from drifting: a paragraph changed in English is a new message, so
-it fails until the catalogue has its translation.
+it fails until the catalogue has its translation. The self-check questions are not Markdown but cell outputs made
+by ``e2t.exercises.self_check``; ``quiz-pot`` writes their texts (``e2t.exercises.quiz.messages()``) into
+``self_checks.pot`` beside the pages' templates, so they are kept, merged and checked the same way, and the
+Chinese build renders them from ``self_checks.po`` (``_ext/languages.py``).
+
+A translation must keep the markup of its message: the same citations, glued numbers, inline math, inline code and
+link targets; a cross-reference (``term``, ``ref``, ``numref``, ``doc``) may get a translated title
+(``{term}`上下文向量 <context vector>` ``) but keeps its target.
 """
 
 from __future__ import annotations
@@ -26,8 +34,28 @@ LOCALES = ROOT / "locales"
 LANGUAGES = ("zh_CN",)
 TITLES = {"zh_CN": "从编码器-解码器到 Transformer"}
 
-#: Markup that must come through a translation unchanged: roles (glue, cite, term, numref, doc, ref), inline math.
-PROTECTED = re.compile(r"\{[a-z:]+\}`[^`]*`|(?<!\\)\$[^$\n]+\$")
+ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
+MATH = re.compile(r"(?<!\\)\$[^$\n]+\$")
+CODE = re.compile(r"`([^`\n]+)`")
+LINK = re.compile(r"\]\(([^)\s]+)\)")
+#: Cross-references whose title may be translated (their target may not).
+TITLED = ("term", "ref", "numref", "doc")
+
+
+def markup(text: str) -> list[str]:
+    """What a translation of ``text`` must keep: roles (a titled cross-reference by its target), inline math,
+    inline code and link targets, sorted."""
+    items = []
+    for name, body in ROLE.findall(text):
+        if name in TITLED:
+            titled = re.fullmatch(r"(.*?)\s*<([^<>]+)>", body, re.DOTALL)
+            body = titled.group(2) if titled else body
+        items.append(f"{{{name}}}`{body}`")
+    rest = ROLE.sub(" ", text)
+    items += MATH.findall(rest)
+    items += [f"`{c}`" for c in CODE.findall(MATH.sub(" ", rest))]
+    items += [f"]({u})" for u in LINK.findall(rest)]
+    return sorted(items)
 
 
 def write_config(language: str, out: Path) -> None:
@@ -78,7 +106,7 @@ def markup_problems(path: Path) -> list[str]:
     problems = []
     for message in _read(path):
         if message.id and message.string and not message.fuzzy:
-            want, got = sorted(PROTECTED.findall(message.id)), sorted(PROTECTED.findall(message.string))
+            want, got = markup(message.id), markup(message.string)
             if want != got:
                 problems.append(f"{path.name}: {message.id[:60]!r}: markup {sorted(set(want) ^ set(got))[:3]}")
     return problems
@@ -120,6 +148,22 @@ def check(pot_dir: Path, language: str = "zh_CN") -> int:
     return 0
 
 
+def quiz_pot(out: Path) -> int:
+    """Write the self-check questions' texts as a gettext template (``self_checks.pot``)."""
+    from babel.messages.catalog import Catalog
+    from babel.messages.pofile import write_po
+    from e2t.exercises.quiz import messages
+
+    catalog = Catalog(project="e2t self-check questions", fuzzy=False)
+    for text in messages():
+        catalog.add(text)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with out.open("wb") as f:
+        write_po(f, catalog, width=0, omit_header=False)
+    print(f"wrote {len(catalog)} self-check texts to {out}")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
@@ -129,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("stats")
     k = sub.add_parser("check")
     k.add_argument("pot_dir", type=Path)
+    q = sub.add_parser("quiz-pot")
+    q.add_argument("out", type=Path)
     args = parser.parse_args(argv)
     os.chdir(ROOT)
     if args.command == "config":
@@ -136,6 +182,8 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "stats":
         return stats()
+    if args.command == "quiz-pot":
+        return quiz_pot(args.out)
     return check(args.pot_dir)
 
 

@@ -12,6 +12,13 @@ size and figure width, every move's redraw time recorded). A page whose saved ou
 a message naming the chapter to re-execute. The same check runs on a standalone page built from the package
 (``tools/twin_page.py``), so the twins are checked even before the chapters are re-executed. What was measured goes
 to _build/twin-check.json.
+
+The Chinese edition (``_build/html/zh/``, built when ``locales/zh_CN`` exists) gets the same checks page by page
+(math, references, twins, exercises and self-checks, a screenshot of every chapter), and more: every English page
+has its Chinese counterpart and each links to the other; the page is declared Chinese and set in a CJK font that is
+installed here; and no prose block of the article (paragraph, heading, list item, caption, admonition, glossary
+entry, exercise, self-check question) is left in English. Cell outputs, code, math and the bibliography stay as
+they are in both editions.
 """
 
 from __future__ import annotations
@@ -24,7 +31,6 @@ from pathlib import Path
 from urllib.parse import urldefrag, urljoin, urlparse
 
 import pytest
-
 import twin_check  # tools/, beside this file (pytest puts this folder on sys.path)
 import twin_page
 
@@ -201,14 +207,18 @@ def _page_stem(page: str) -> str:
     return Path(page).stem
 
 
-@pytest.mark.parametrize("page", sorted(twin_check.SITE_TWINS))
+ZH_BUILT = (ROOT / "locales" / "zh_CN").is_dir()
+TWIN_PAGES = sorted(twin_check.SITE_TWINS) + (["zh/" + p for p in sorted(twin_check.SITE_TWINS)] if ZH_BUILT else [])
+
+
+@pytest.mark.parametrize("page", TWIN_PAGES)
 def test_browser_twins_on_the_site(page, server, browser, measured):
     """Every closed-form widget of a chapter computes in the reader's browser, matching e2t at random settings."""
     if page not in PAGES:
         pytest.fail(f"{page} is not in the built site")
     browser.get(urljoin(server, page))
     _wait_until_loaded(browser, page)
-    expected = list(twin_check.SITE_TWINS[page])
+    expected = list(twin_check.SITE_TWINS[page.removeprefix("zh/")])
     found = twin_check.twins(browser)
     keys = [t.get_attribute("data-e2t-widget") for t in found]
     if keys != expected:
@@ -223,7 +233,8 @@ def test_browser_twins_on_the_site(page, server, browser, measured):
     rows = []
     for i, root in enumerate(found):
         browser.execute_script("arguments[0].scrollIntoView({block: 'start'})", root)
-        root.screenshot(str(SHOTS / f"{_page_stem(page)}-{keys[i].rsplit('.', 1)[1]}.png"))
+        prefix = "zh-" if page.startswith("zh/") else ""
+        root.screenshot(str(SHOTS / f"{prefix}{_page_stem(page)}-{keys[i].rsplit('.', 1)[1]}.png"))
         rows.append(twin_check.check_twin(browser, root, seed=i))
     measured[page] = rows
     errors = _errors_in_log(browser, server)
@@ -240,7 +251,8 @@ def test_browser_twins_on_a_standalone_page(measured):
     measured["standalone"] = rows
 
 
-CHAPTER_PAGES = [p for p in PAGES if p.startswith("chapters/") and Path(p).stem not in ("glossary", "references")]
+CHAPTER_PAGES = [p for p in PAGES if p.removeprefix("zh/").startswith("chapters/")
+                 and Path(p).stem not in ("glossary", "references")]
 
 
 @pytest.mark.parametrize("page", CHAPTER_PAGES)
@@ -251,7 +263,7 @@ def test_chapter_screenshot(page, server, browser):
     browser.execute_async_script(WAIT_FOR_MATHJAX)
     browser.execute_script("window.scrollTo(0, 0)")
     SHOTS.mkdir(parents=True, exist_ok=True)
-    shot = SHOTS / (page.replace("/", "_").removesuffix(".html") + ".png")
+    shot = SHOTS / (page.replace("/", "_").removesuffix(".html") + ".png")  # zh pages: zh_chapters_*.png
     browser.save_screenshot(str(shot))
     assert shot.stat().st_size > 10_000, f"{page}: the screenshot is nearly empty"
 
@@ -290,3 +302,77 @@ def test_exercises_fold_and_self_checks_answer_a_click(page, server, browser):
         box.clear()
         box.send_keys(quiz.find_element(By.TAG_NAME, "form").get_attribute("data-answer"), "\n")
     assert status.text.startswith("\u2714"), f"{page}: the right answer got {status.text[:60]!r}"
+
+
+# --------------------------------------------------------------------------------------------- the Chinese edition
+ZH_PAGES = [p for p in PAGES if p.startswith("zh/")]
+ZH_ARTICLES = [p for p in ZH_PAGES if p.startswith("zh/chapters/")]  # (index.html redirects; search and index
+# pages are Sphinx's own, translated by Sphinx)
+EN_PAGES = [p for p in PAGES if not p.startswith("zh/")]
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei")
+
+# Prose blocks of the article that are still English: no CJK character and at least five English words. Cell
+# outputs, code, math, the bibliography, and the links to the other edition are not prose to translate.
+ENGLISH_BLOCKS = r"""
+const article = document.querySelector('article') || document.querySelector('main');
+const skip = 'pre, code, script, style, .cell_output, .output, .highlight, mjx-container, .math, .bibliography, '
+           + '.citation, .e2t-language-switch, .e2t-twin, .widget-area, .jupyter-widgets';
+const blocks = article.querySelectorAll('p, li, h1, h2, h3, h4, dt, dd, figcaption, caption, th, td, legend, '
+                                        + '.admonition-title, summary, label');
+const out = [];
+blocks.forEach(el => {
+  if (el.closest(skip) && !el.closest('.e2t-quiz')) return;
+  let text = '';
+  const walk = node => node.childNodes.forEach(c => {
+    if (c.nodeType === Node.TEXT_NODE) text += c.textContent;
+    else if (c.nodeType === Node.ELEMENT_NODE && !c.matches('code, mjx-container, .math, script, style, '
+             + 'p, li, dd, dt, ul, ol, div, table, pre')) walk(c);
+  });
+  walk(el);
+  const words = (text.match(/[A-Za-z]{3,}/g) || []).length;
+  if (words >= 5 && !/[\u3400-\u9fff]/.test(text)) out.push(text.trim().replace(/\s+/g, ' ').slice(0, 90));
+});
+return out;
+"""
+
+
+def test_both_editions_are_built():
+    """With catalogues in locales/zh_CN, every English page has a Chinese counterpart (and nothing else is there)."""
+    if not ZH_BUILT:
+        pytest.fail("locales/zh_CN is missing: the Chinese edition is part of the book (make i18n)")
+    assert sorted(p.removeprefix("zh/") for p in ZH_PAGES) == sorted(EN_PAGES)
+
+
+def test_a_cjk_font_is_installed():
+    """The screenshots and a reader on this machine see Chinese glyphs from a font of the pages' font stack."""
+    import subprocess
+
+    families = subprocess.run(["fc-list", ":lang=zh", "family"], check=True, capture_output=True,
+                              text=True).stdout
+    assert any(font in families for font in CJK_FONTS), f"no CJK font of {CJK_FONTS} (apt-get install fonts-wqy-microhei)"
+
+
+@pytest.mark.parametrize("page", ZH_ARTICLES)
+def test_chinese_page(page, server, browser):
+    """Declared Chinese, set in a CJK font, linked both ways to its English page, and no English prose left."""
+    url = urljoin(server, page)
+    browser.get(url)
+    _wait_until_loaded(browser, page)
+    browser.execute_async_script(WAIT_FOR_MATHJAX)
+    assert browser.execute_script("return document.documentElement.lang") == "zh-CN", f"{page}: not declared zh-CN"
+    font = browser.execute_script("return getComputedStyle(document.querySelector('article') || document.body)"
+                                  ".fontFamily")
+    assert any(f in font for f in CJK_FONTS), f"{page}: the article's fonts have no CJK face: {font}"
+    switch = browser.execute_script("const a = document.querySelector('.e2t-language-switch a'); "
+                                    "return a ? a.href : null")
+    assert switch == urljoin(server, page.removeprefix("zh/")), f"{page}: links to {switch}, not its English page"
+    browser.get(urljoin(server, page.removeprefix("zh/")))
+    _wait_until_loaded(browser, page)
+    back = browser.execute_script("const a = document.querySelector('.e2t-language-switch a'); return a ? a.href : null")
+    assert back == url, f"{page.removeprefix('zh/')}: links to {back}, not its Chinese page"
+    browser.get(url)
+    _wait_until_loaded(browser, page)
+    english = browser.execute_script(ENGLISH_BLOCKS)
+    assert english == [], f"{page}: English prose on the Chinese page: {english[:5]}"
+    title = browser.execute_script("const h = document.querySelector('article h1'); return h ? h.textContent : ''")
+    assert re.search(r"[\u3400-\u9fff]", title), f"{page}: the title is not Chinese: {title!r}"

@@ -16,11 +16,13 @@ Introduced in: the preface.
 from __future__ import annotations
 
 import html
+import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
-__all__ = ["Choice", "Question", "QuestionInfo", "SelfCheck", "add_question", "self_check", "questions"]
+__all__ = ["Choice", "Question", "QuestionInfo", "SelfCheck", "add_question", "messages", "questions", "self_check"]
 
 _QUESTIONS: dict[str, Question] = {}
 
@@ -105,36 +107,36 @@ _STYLE = (
 )
 
 _SCRIPT = """<script>
-(function () {
+(function () {{
   var me = document.currentScript, root = me ? me.parentNode : null;
-  if (!root) { var all = document.querySelectorAll(".e2t-quiz:not([data-e2t-ready])"); root = all[all.length - 1]; }
+  if (!root) {{ var all = document.querySelectorAll(".e2t-quiz:not([data-e2t-ready])"); root = all[all.length - 1]; }}
   if (!root || root.getAttribute("data-e2t-ready")) return;
   root.setAttribute("data-e2t-ready", "1");
   var status = root.querySelector(".e2t-quiz-status");
-  function say(ok, text) {
+  function say(ok, text) {{
     status.textContent = "";
     var mark = document.createElement("strong");
     mark.className = ok ? "e2t-right" : "e2t-wrong";
-    mark.textContent = ok ? "\\u2714 Right. " : "\\u2718 Not quite. ";
+    mark.textContent = ok ? {right} : {wrong};
     status.appendChild(mark);
     status.appendChild(document.createTextNode(text));
-  }
+  }}
   var radios = root.querySelectorAll("input[type=radio]");
-  for (var i = 0; i < radios.length; i++) {
-    radios[i].addEventListener("change", function (e) {
+  for (var i = 0; i < radios.length; i++) {{
+    radios[i].addEventListener("change", function (e) {{
       say(e.target.getAttribute("data-correct") === "1", e.target.getAttribute("data-feedback"));
-    });
-  }
+    }});
+  }}
   var form = root.querySelector("form");
-  if (form) form.addEventListener("submit", function (e) {
+  if (form) form.addEventListener("submit", function (e) {{
     e.preventDefault();
     var x = parseFloat(form.querySelector("input").value.replace(",", ".").trim());
     var answer = parseFloat(form.getAttribute("data-answer")), tol = parseFloat(form.getAttribute("data-tolerance"));
-    if (isNaN(x)) { say(false, "Type a number, then press Enter."); return; }
+    if (isNaN(x)) {{ say(false, {nan}); return; }}
     var ok = Math.abs(x - answer) <= tol;
-    say(ok, ok ? form.getAttribute("data-right") : (x < answer ? "Too low. " : "Too high. ") + form.getAttribute("data-hint"));
-  });
-})();
+    say(ok, ok ? form.getAttribute("data-right") : (x < answer ? {low} : {high}) + form.getAttribute("data-hint"));
+  }});
+}})();
 </script>"""
 
 
@@ -156,27 +158,41 @@ class SelfCheck:
         return "\n".join(lines)
 
     def _repr_html_(self) -> str:
+        return self.html()
+
+    def html(self, translate: Callable[[str], str] | None = None) -> str:
+        """The question as HTML; ``translate`` maps each English text of it (see ``messages()``) to another language.
+
+        With no ``translate`` this is what Jupyter shows. The book's Chinese edition passes its catalogue
+        (``locales/zh_CN/LC_MESSAGES/self_checks.po``, read by ``_ext/languages.py``).
+        """
+        t = translate or (lambda text: text)
         q = self.question
-        head = f"<strong>Self-check {html.escape(q.id)}.</strong> {_inline(q.prompt)}"
+        head = f"<strong>{html.escape(t('Self-check'))} {html.escape(q.id)}.</strong> {_inline(t(q.prompt))}"
         if q.choices:
             name = f"e2t-quiz-{q.id}"
             body = [f"<fieldset><legend>{head}</legend>"]
             for i, c in enumerate(q.choices):
                 body.append(f'<label><input type="radio" name="{name}" value="{i}" data-correct="{int(c.correct)}" '
-                            f'data-feedback="{_plain(c.feedback)}">{chr(97 + i)}. {_inline(c.text)}</label>')
+                            f'data-feedback="{_plain(t(c.feedback))}">{chr(97 + i)}. {_inline(t(c.text))}</label>')
             body.append("</fieldset>")
             right = next(c for c in q.choices if c.correct)
-            fold = f"{_inline(right.text)}. {_inline(right.feedback)}"
+            fold = f"{_inline(t(right.text))}. {_inline(t(right.feedback))}"
         else:
             body = [f"<p>{head}</p>",
-                    f'<form data-answer="{q.answer!r}" data-tolerance="{q.tolerance!r}" '
-                    f'data-right="{_plain(q.explanation)}" data-hint="{_plain(q.hint)}">'
-                    f'<label>Your answer: <input type="text" inputmode="decimal" size="10" autocomplete="off"> '
-                    f'<button type="submit">Check</button></label></form>']
-            fold = f"{_number(q.answer)}. {_inline(q.explanation)}"
+                    (f'<form data-answer="{q.answer!r}" data-tolerance="{q.tolerance!r}" '
+                     f'data-right="{_plain(t(q.explanation))}" data-hint="{_plain(t(q.hint))}">'
+                     f'<label>{html.escape(t("Your answer:"))} <input type="text" inputmode="decimal" size="10" '
+                     f'autocomplete="off"> <button type="submit">{html.escape(t("Check"))}</button></label></form>')]
+            fold = f"{_number(q.answer)}. {_inline(t(q.explanation))}"
+        script = _SCRIPT.format(right=json.dumps("\u2714 " + t("Right.") + " "),
+                                wrong=json.dumps("\u2718 " + t("Not quite.") + " "),
+                                nan=json.dumps(t("Type a number, then press Enter.")),
+                                low=json.dumps(t("Too low.") + " "), high=json.dumps(t("Too high.") + " "))
         return ("".join(['<div class="e2t-quiz">', _STYLE, *body,
                          '<p class="e2t-quiz-status" role="status" aria-live="polite"></p>',
-                         f"<details><summary>Answer</summary><p>{fold}</p></details>"]) + _SCRIPT + "</div>")
+                         f"<details><summary>{html.escape(t('Answer'))}</summary><p>{fold}</p></details>"])
+                + script + "</div>")
 
 
 def self_check(question_id: str) -> SelfCheck:
@@ -185,3 +201,22 @@ def self_check(question_id: str) -> SelfCheck:
         known = ", ".join(sorted(_QUESTIONS, key=lambda k: (_QUESTIONS[k].chapter, k)))
         raise KeyError(f"there is no self-check question {question_id!r}; the questions are {known}")
     return SelfCheck(_QUESTIONS[question_id])
+
+
+#: The words of the form itself, translated like the questions.
+UI_TEXT = (
+    "Self-check", "Your answer:", "Check", "Answer", "Right.", "Not quite.", "Type a number, then press Enter.",
+    "Too low.", "Too high.",
+)
+
+
+def messages() -> list[str]:
+    """Every English text a self-check shows (the form's words, then each question's), once each, in book order.
+
+    A translation of the book translates exactly these (``tools/i18n.py`` writes them into ``self_checks.pot``).
+    """
+    out: dict[str, None] = dict.fromkeys(UI_TEXT)
+    for q in sorted(_QUESTIONS.values(), key=lambda q: (q.chapter, q.id)):
+        out.update(dict.fromkeys([q.prompt, *(x for c in q.choices for x in (c.text, c.feedback)), q.explanation,
+                                  q.hint]))
+    return [m for m in out if m]
