@@ -21,9 +21,9 @@ NBVAL := --nbval --nbval-current-env --nbval-cell-timeout=900 --nbval-sanitize-w
 .PHONY: help venv book build zh i18n i18n-check test unit nbval nbval-portable site browser vendor execute checkpoints bench constraints clean
 
 help:
-	@echo "make book         build the site from the outputs committed in the notebooks; print the path of index.html"
+	@echo "make book         build the site (English, and Chinese in zh/) from the outputs committed in the notebooks"
 	@echo "make book EXECUTE=1  the same, re-executing the chapters first (cached: only those that changed)"
-	@echo "make test         unit tests, nbval over every chapter, site build and headless-browser check"
+	@echo "make test         unit tests, the Chinese catalogues, nbval over every chapter (twice), both editions built and checked in a headless browser"
 	@echo "make execute      execute chapters in place (NB=chapters/05_ntm.ipynb for one)"
 	@echo "make nbval        nbval over chapters (NB=... for one)"
 	@echo "make nbval-portable  the same with the kernels switched to another instruction set"
@@ -31,6 +31,7 @@ help:
 	@echo "make checkpoints  retrain every checkpoint shipped in data/checkpoints"
 	@echo "make bench        benchmarks -> bench/results.md"
 	@echo "make i18n         refresh locales/zh_CN from the English text and report what is left to translate"
+	@echo "make i18n-check   fail if an English message has no Chinese translation (part of make test)"
 
 $(STAMP): requirements.txt requirements-dev.txt constraints.txt code/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -103,6 +104,7 @@ site: $(STAMP) browser
 
 test: $(STAMP)
 	$(MAKE) unit
+	$(MAKE) i18n-check
 	$(MAKE) nbval
 	$(MAKE) nbval-portable
 	$(MAKE) build
