@@ -330,3 +330,46 @@ def test_widget_helpers():
         ntm_addressing.shift_weights(0.75, 0.75)
     after = ntm.write(ntm_read_write.widget_memory(), ntm_read_write.focus_weighting(2, 100.0), torch.ones(1, 6), torch.zeros(1, 6))
     assert after[0, 2].abs().max() < 1e-6  # e = 1, a = 0 wipes the focused row only
+
+
+# -- the paper's open choices: a scalar shift, several write heads --------------------------------------------------
+def test_scalar_shift_puts_the_paper_weights_on_two_moves():
+    sigma = torch.tensor([6.7, 0.5, -1.0, 7.0, -7.0], dtype=torch.float64)
+    s = ntm.scalar_shift(sigma, 15)  # (5, 15), column k is the move k - 7
+    assert s.shape == (5, 15) and s.dtype == torch.float64
+    torch.testing.assert_close(s.sum(-1), torch.ones(5, dtype=torch.float64))
+    torch.testing.assert_close(s[0, 13:15], torch.tensor([0.3, 0.7], dtype=torch.float64))  # moves 6 and 7
+    torch.testing.assert_close(s[1, 7:9], torch.tensor([0.5, 0.5], dtype=torch.float64))
+    assert s[2, 6] == 1 and s[3, 14] == 1 and s[4, 0] == 1  # whole moves, and both ends
+    focus = torch.zeros(1, 16, dtype=torch.float64)
+    focus[0, 0] = 1.0
+    moved = ntm.shift(focus, s[:1])[0]
+    torch.testing.assert_close(moved[6:8], torch.tensor([0.3, 0.7], dtype=torch.float64))
+    assert float(moved.sum()) == pytest.approx(1.0)
+
+
+def test_scalar_shift_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="sigma"):
+        ntm.scalar_shift(torch.tensor([1.5]), 3)  # beyond K // 2 = 1
+    with pytest.raises(ValueError, match="K must be a positive odd"):
+        ntm.scalar_shift(torch.tensor([0.5]), 4)
+    with pytest.raises(ValueError, match="sigma must have 1 dimensions"):
+        ntm.scalar_shift(torch.tensor([[0.5]]), 3)
+
+
+def test_write_heads_erase_all_then_add_all_in_any_order():
+    memory = torch.ones(1, 4, 3, dtype=torch.float64)
+    wipe = torch.ones(1, 3, dtype=torch.float64)
+    a = (torch.tensor([[0.0, 1.0, 0.0, 0.0]], dtype=torch.float64), wipe, torch.full((1, 3), 2.0, dtype=torch.float64))
+    b = (torch.tensor([[0.0, 0.5, 0.5, 0.0]], dtype=torch.float64), wipe, torch.full((1, 3), 4.0, dtype=torch.float64))
+    both = ntm.write_heads(memory, [a, b])
+    assert torch.equal(both, ntm.write_heads(memory, [b, a]))
+    # row 1: erased to 1 * (1 - 1) * (1 - 0.5) = 0, then + 2 + 0.5 * 4 = 4; row 2: 0.5, then + 2 = 2.5
+    torch.testing.assert_close(both[0, :, 0], torch.tensor([1.0, 4.0, 2.5, 1.0], dtype=torch.float64))
+    one_after_other = ntm.write(ntm.write(memory, *a), *b)
+    assert float(one_after_other[0, 1, 0]) != float(both[0, 1, 0])
+    assert torch.equal(ntm.write_heads(memory, [a]), ntm.write(memory, *a))
+    with pytest.raises(ValueError, match="at least one"):
+        ntm.write_heads(memory, [])
+    with pytest.raises(ValueError, match=r"heads\[0\] must be a \(w, erase, add\) triple"):
+        ntm.write_heads(memory, [a[:2]])

@@ -18,6 +18,11 @@ finite results: a zero key or an all-zero memory row has cosine 0, ``beta = 0`` 
 Shapes (batch first): memory (B, N, M); weightings (B, N); key, erase, add (B, M); beta, g, gamma (B, 1);
 shift weights s (B, K) with K odd.
 
+The paper leaves two choices open that the book shows: how a head emits its shift (``shift`` takes the weights
+over K moves, which the book's NTM gets from a softmax; ``scalar_shift`` turns the paper's other form, one
+scalar, into such weights), and how several write heads combine in one step (``write_heads``: every head erases,
+then every head adds, so their order does not matter).
+
 Introduced in: chapter 5.
 """
 
@@ -27,7 +32,8 @@ import torch
 
 from .checks import check_tensor
 
-__all__ = ["content_addressing", "interpolate", "shift", "sharpen", "address", "read", "write", "cosine_rows"]
+__all__ = ["content_addressing", "interpolate", "shift", "sharpen", "address", "read", "write", "write_heads",
+           "scalar_shift", "cosine_rows"]
 
 #: How far shift weights may sum from 1 (float32 softmax outputs sum to 1 within a few ulps).
 SHIFT_SUM_TOLERANCE = 1e-4
@@ -231,3 +237,49 @@ def write(memory: torch.Tensor, w: torch.Tensor, erase: torch.Tensor, add: torch
     w = w.unsqueeze(-1)  # (B, N, 1)
     erased = memory * (1 - w * erase.unsqueeze(1))  # (B, N, M)
     return erased + w * add.unsqueeze(1)  # (B, N, M)
+
+
+def write_heads(memory: torch.Tensor, heads) -> torch.Tensor:
+    r"""Several write heads in one step (Graves et al. 2014, §3.2): every head erases, then every head adds.
+
+    .. math:: M_t(i) = M_{t-1}(i) \prod_h [\mathbf 1 - w^h_t(i) e^h_t] + \sum_h w^h_t(i)\, a^h_t
+
+    The erasures multiply and the additions sum, so the order of the heads does not matter (writing one head after
+    the other, with ``write``, would let a later head erase what an earlier one added).
+
+    ``heads`` is a sequence of ``(w, erase, add)``; shapes as in ``write``. Returns a new memory (B, N, M).
+    """
+    heads = list(heads)
+    if not heads:
+        raise ValueError("heads must hold at least one (w, erase, add) triple, got none")
+    for h, head in enumerate(heads):
+        if len(head) != 3:
+            raise ValueError(f"heads[{h}] must be a (w, erase, add) triple, got {len(head)} items")
+    for w, erase, add in heads:  # every head erases (write with a zero add) ...
+        memory = write(memory, w, erase, torch.zeros_like(add))
+    for w, erase, add in heads:  # ... then every head adds (write with a zero erase)
+        memory = write(memory, w, torch.zeros_like(erase), add)
+    return memory
+
+
+def scalar_shift(sigma: torch.Tensor, K: int) -> torch.Tensor:
+    r"""Shift weights over the K moves ``-K//2..K//2`` from one scalar shift per sequence (Graves et al. 2014, §3.3.2).
+
+    The paper's second way to emit a shift: a real number :math:`\sigma` between two whole moves puts weight
+    :math:`1 - (\sigma - \lfloor\sigma\rfloor)` on :math:`\lfloor\sigma\rfloor` and the rest on the next move, e.g.
+    :math:`\sigma = 6.7` gives :math:`s(6) = 0.3,\ s(7) = 0.7`. The result goes to ``shift``.
+
+    Shapes: sigma (B,) float with ``-(K//2) <= sigma <= K//2``; returns (B, K), in sigma's dtype.
+    """
+    check_tensor("sigma", sigma, ndim=1, dtype_kind="float")
+    if not isinstance(K, int) or K < 1 or K % 2 == 0:
+        raise ValueError(f"K must be a positive odd number of moves, got {K!r}")
+    half = K // 2
+    _check_range("sigma", sigma, low=-half, high=half, rule=f"-{half} <= sigma <= {half} (K = {K})")
+    low = torch.floor(sigma)  # (B,)
+    frac = sigma - low  # (B,) in [0, 1)
+    s = torch.zeros(sigma.shape[0], K, dtype=sigma.dtype, device=sigma.device)  # (B, K)
+    index = (low + half).long()  # (B,) the column of the move floor(sigma)
+    s.scatter_(1, index.unsqueeze(1), (1 - frac).unsqueeze(1))
+    upper = (index + 1).clamp_max(K - 1)  # frac = 0 at sigma = half, so nothing spills over
+    return s.scatter_add(1, upper.unsqueeze(1), torch.where(index + 1 < K, frac, torch.zeros_like(frac)).unsqueeze(1))
