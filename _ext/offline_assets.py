@@ -4,8 +4,9 @@
 to the static files and points `mathjax_path` and `nb_ipywidgets_js` at the local copies, so the site renders math
 and saved widgets with no network. When it is missing (no npm), the CDN defaults stay: the site then needs a network.
 
-It also honours `BOOK_EXECUTE` (`off`, `cache`, `force`, ...), which overrides the execution mode of `_config.yml`
-(`off`: the site shows the outputs committed in the notebooks). `make book` passes `off`, `make book EXECUTE=1` passes
+It also adds the book's own stylesheet (`book_static/e2t-book.css`: full-width figures), and honours `BOOK_EXECUTE`
+(`off`, `cache`, `force`, ...), which overrides the execution mode of `_config.yml` (`off`: the site shows the
+outputs committed in the notebooks). `make book` passes `off`, `make book EXECUTE=1` passes
 `cache` (`EXECUTE=force`: `force`), and `make test` builds with `off` right after nbval has executed every chapter.
 """
 
@@ -41,6 +42,14 @@ def _configure(app: Sphinx, config: Config) -> None:
     }
 
 
+def _book_css(app: Sphinx, config: Config) -> None:
+    config.html_static_path = [*config.html_static_path, str(HERE / "book_static")]
+
+
+def _add_book_css(app: Sphinx) -> None:
+    app.add_css_file("e2t-book.css")
+
+
 def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict, doctree) -> None:
     """Drop repeated inline scripts (sphinx-thebe adds its `const THEBE_JS_URL ...` once per read of the
     environment; a second copy is a SyntaxError in the browser)."""
@@ -57,5 +66,7 @@ def _dedupe_scripts(app: Sphinx, pagename: str, templatename: str, context: dict
 
 def setup(app: Sphinx) -> dict:
     app.connect("config-inited", _configure, priority=100)
+    app.connect("config-inited", _book_css, priority=150)
+    app.connect("builder-inited", _add_book_css)
     app.connect("html-page-context", _dedupe_scripts, priority=900)
     return {"parallel_read_safe": True, "parallel_write_safe": True}
