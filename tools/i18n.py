@@ -33,18 +33,20 @@ ROOT = Path(__file__).resolve().parents[1]
 LOCALES = ROOT / "locales"
 LANGUAGES = ("zh_CN",)
 TITLES = {"zh_CN": "从编码器-解码器到 Transformer"}
+CODE_PROMPTS = {"zh_CN": {"nb_code_prompt_show": "显示代码单元", "nb_code_prompt_hide": "隐藏代码单元"}}
 
 ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
 MATH = re.compile(r"(?<!\\)\$[^$\n]+\$")
 CODE = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
+PLACEHOLDER = re.compile(r"\{[a-z_]+\}(?!`)")  # a Python format field of a self-check's form text
 #: Cross-references whose title may be translated (their target may not).
 TITLED = ("term", "ref", "numref", "doc")
 
 
 def markup(text: str) -> list[str]:
     """What a translation of ``text`` must keep: roles (a titled cross-reference by its target), inline math,
-    inline code and link targets, sorted."""
+    inline code, link targets and format fields (``{id}``), sorted."""
     items = []
     for name, body in ROLE.findall(text):
         if name in TITLED:
@@ -55,6 +57,7 @@ def markup(text: str) -> list[str]:
     items += MATH.findall(rest)
     items += [f"`{c}`" for c in CODE.findall(MATH.sub(" ", rest))]
     items += [f"]({u})" for u in LINK.findall(rest)]
+    items += PLACEHOLDER.findall(rest)
     return sorted(items)
 
 
@@ -69,6 +72,8 @@ def write_config(language: str, out: Path) -> None:
                                   for name, path in sphinx.get("local_extensions", {}).items()}
     settings = sphinx.setdefault("config", {})
     settings["language"] = language
+    # myst-nb's fold buttons ("Show code cell source"); {type} would stay English (source, outputs), so it is left out
+    settings.update(CODE_PROMPTS[language])
     settings["locale_dirs"] = [str(LOCALES)]
     html = config.setdefault("html", {})
     if "favicon" in html:
@@ -101,14 +106,22 @@ def counts(path: Path) -> dict[str, int]:
     return out
 
 
+#: A translation is parsed again as Markdown, on its own: one that opens with a list or heading marker ("2. 序列到序列")
+#: becomes a list, and Sphinx then silently keeps the English. Escape the marker: "2\\. 序列到序列".
+BLOCK_START = re.compile(r"^(\d+[.)]|[-*+]|#+|>)\s")
+
+
 def markup_problems(path: Path) -> list[str]:
-    """Messages whose translation lost or changed a role or a piece of inline math."""
+    """Messages whose translation lost or changed markup, or would not be used (it opens with a block marker)."""
     problems = []
     for message in _read(path):
         if message.id and message.string and not message.fuzzy:
             want, got = markup(message.id), markup(message.string)
             if want != got:
                 problems.append(f"{path.name}: {message.id[:60]!r}: markup {sorted(set(want) ^ set(got))[:3]}")
+            if BLOCK_START.match(message.string) and path.name != "self_checks.po":
+                problems.append(f"{path.name}: {message.string[:40]!r} opens with a list or heading marker: "
+                                "escape it (e.g. '2\\. 标题'), or Sphinx keeps the English")
     return problems
 
 

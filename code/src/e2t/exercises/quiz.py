@@ -168,7 +168,8 @@ class SelfCheck:
         """
         t = translate or (lambda text: text)
         q = self.question
-        head = f"<strong>{html.escape(t('Self-check'))} {html.escape(q.id)}.</strong> {_inline(t(q.prompt))}"
+        head = (f"<strong>{html.escape(t('Self-check {id}.').format(id=q.id))}</strong> "
+                f"{_inline(t(q.prompt))}")
         if q.choices:
             name = f"e2t-quiz-{q.id}"
             body = [f"<fieldset><legend>{head}</legend>"]
@@ -177,14 +178,14 @@ class SelfCheck:
                             f'data-feedback="{_plain(t(c.feedback))}">{chr(97 + i)}. {_inline(t(c.text))}</label>')
             body.append("</fieldset>")
             right = next(c for c in q.choices if c.correct)
-            fold = f"{_inline(t(right.text))}. {_inline(t(right.feedback))}"
+            fold = t("{answer}. {why}").format(answer=_inline(t(right.text)), why=_inline(t(right.feedback)))
         else:
             body = [f"<p>{head}</p>",
                     (f'<form data-answer="{q.answer!r}" data-tolerance="{q.tolerance!r}" '
                      f'data-right="{_plain(t(q.explanation))}" data-hint="{_plain(t(q.hint))}">'
                      f'<label>{html.escape(t("Your answer:"))} <input type="text" inputmode="decimal" size="10" '
                      f'autocomplete="off"> <button type="submit">{html.escape(t("Check"))}</button></label></form>')]
-            fold = f"{_number(q.answer)}. {_inline(t(q.explanation))}"
+            fold = t("{answer}. {why}").format(answer=_number(q.answer), why=_inline(t(q.explanation)))
         script = _SCRIPT.format(right=json.dumps("\u2714 " + t("Right.") + " "),
                                 wrong=json.dumps("\u2718 " + t("Not quite.") + " "),
                                 nan=json.dumps(t("Type a number, then press Enter.")),
@@ -203,10 +204,10 @@ def self_check(question_id: str) -> SelfCheck:
     return SelfCheck(_QUESTIONS[question_id])
 
 
-#: The words of the form itself, translated like the questions.
+#: The words of the form itself, translated like the questions ({id}, {answer}, {why}: filled in by the form).
 UI_TEXT = (
-    "Self-check", "Your answer:", "Check", "Answer", "Right.", "Not quite.", "Type a number, then press Enter.",
-    "Too low.", "Too high.",
+    "Self-check {id}.", "{answer}. {why}", "Your answer:", "Check", "Answer", "Right.", "Not quite.",
+    "Type a number, then press Enter.", "Too low.", "Too high.",
 )
 
 

@@ -19,25 +19,29 @@ import torch
 from e2t.data.text import Example, NumberTask, german_detokenize, make_examples, number_task
 from e2t.rnnsearch import Alignment, RNNsearch, alignments, make_rnnsearch
 from e2t.train import checkpoints
-from e2t.viz.plot import heatmap
+from e2t.viz.plot import MIN_FONT, heatmap
 from e2t.viz.widgets import Painter, choice, explore
 
 __all__ = ["plot_alignment", "crossing", "align_number", "default_examples", "alignment_explorer"]
 
 
 def plot_alignment(item: Alignment, *, ax: plt.Axes | None = None, title: str | None = None,
-                   cbar: bool = False) -> plt.Axes:
-    """Draw the alignment matrix of one translation: row t = output token t, column i = source word i."""
+                   cbar: bool = True, cbar_label: str | None = "attention weight α") -> plt.Axes:
+    """Draw the alignment matrix of one translation: row t = output token t, column i = source word i.
+
+    Several alignments side by side on one scale can share one colour bar: pass ``cbar=False`` to all but one.
+    """
     w = item.weights
     if ax is None:
         _, ax = plt.subplots(figsize=(0.42 * w.shape[1] + 1.6, 0.34 * w.shape[0] + 1.4))
     if title is None:
         mark = "correct" if item.correct else f"wrong; reference: {german_detokenize(item.example.tgt)}"
         width = max(30, int(5 * w.shape[1]))  # characters that fit above the matrix
-        title = textwrap.fill(f"{item.example.value:,} -> {german_detokenize(item.output)} ({mark})", width)
+        title = textwrap.fill(f"{item.example.value:,} -> {german_detokenize(item.output)} ({mark})", width,
+                              break_long_words=False)
     heatmap(w, x_labels=list(item.example.src), y_labels=item.rows, ax=ax, cmap="gray", vmin=0.0, vmax=1.0,
-            cbar=cbar, xlabel="source (English)", ylabel="output (German)")
-    ax.set_title(title, fontsize=9)
+            cbar=cbar, cbar_label=cbar_label, xlabel="source (English)", ylabel="output (German)")
+    ax.set_title(title, fontsize=MIN_FONT + 1)
     return ax
 
 
@@ -67,24 +71,31 @@ class _AlignmentPainter(Painter):
     """One axes of fixed size; per example the matrix, its labels and title (the layout key is the example)."""
 
     mode = "L"  # grey-scale frames: a third of the bytes of RGB
+    dpi = 96  # frames at most ~660 px wide, the page's column, so the site shows them unscaled: 10 pt = 13 px
 
     def __init__(self, items: Sequence[Alignment]):
         self.items = list(items)
         longest = max(i.weights.shape[1] for i in self.items)
         deepest = max(i.weights.shape[0] for i in self.items)
-        self.figsize = (0.36 * longest + 1.8, 0.28 * deepest + 1.6)
+        self.figsize = (0.25 * longest + 2.45, 0.28 * deepest + 1.7)
         super().__init__()
 
     def build(self, fig):
         w, h = self.figsize
-        left, bottom, top = 1.05, 0.95, 0.75  # inches: German row labels, rotated English words, a 3-line title
-        fig.subplots_adjust(left=left / w, right=1 - 0.12 / w, bottom=bottom / h, top=1 - top / h)
+        # inches: German row labels, the colour bar and its label, rotated English words, a 3-line title
+        left, right, bottom, top = 1.05, 1.0, 1.0, 0.8
+        fig.subplots_adjust(left=left / w, right=1 - right / w, bottom=bottom / h, top=1 - top / h)
         self.ax = fig.add_subplot()
         self.image = self.dynamic(self.ax.imshow([[0.0]], cmap="gray", vmin=0.0, vmax=1.0, aspect="auto",
                                                  interpolation="nearest"))
-        self.ax.set_xlabel("source (English)")
-        self.ax.set_ylabel("output (German)")
-        self.title = self.ax.set_title(" ", fontsize=9, y=1.0)
+        cax = fig.add_axes(((w - right + 0.15) / w, bottom / h, 0.15 / w, 1 - (bottom + top) / h))
+        bar = fig.colorbar(self.image, cax=cax)
+        bar.set_label("attention weight α", fontsize=MIN_FONT + 1)
+        bar.ax.tick_params(labelsize=MIN_FONT)
+        self.ax.set_xlabel("source (English)", fontsize=MIN_FONT + 1)
+        self.ax.set_ylabel("output (German)", fontsize=MIN_FONT + 1)
+        self.ax.tick_params(labelsize=MIN_FONT)
+        self.title = self.ax.set_title(" ", fontsize=MIN_FONT + 1, y=1.0)
 
     def update(self, example: int):
         item = self.items[example]
@@ -102,9 +113,9 @@ class _AlignmentPainter(Painter):
         self.ax.set_xticks(range(item.weights.shape[1]), list(item.example.src), rotation=60, ha="right")
         self.ax.set_yticks(range(item.weights.shape[0]), item.rows)
         mark = "correct" if item.correct else f"wrong; reference: {german_detokenize(item.example.tgt)}"
-        width = max(30, int(11 * self.figsize[0]))  # characters that fit above the matrix
+        width = max(30, int(10 * (self.figsize[0] - 1.0)))  # characters that fit above the matrix
         self.title.set_text(textwrap.fill(f"{item.example.value:,} -> {german_detokenize(item.output)} ({mark})",
-                                          width))
+                                          width, break_long_words=False))
 
 
 def alignment_explorer(model: RNNsearch | None = None, task: NumberTask | None = None,
