@@ -59,10 +59,11 @@ book: $(STAMP) vendor
 # The Chinese edition: the same notebooks and outputs, the prose from locales/zh_CN, into _build/html/zh/.
 # (Built from the committed outputs; the English build above must exist.)
 ZH_CONFIG := _build/_config_zh_CN.yml
+ZH_TOC := _build/_toc_zh_CN.yml
 zh: $(STAMP) vendor
 	@if [ -d locales/zh_CN ]; then \
-	  $(BIN)/python tools/i18n.py config zh_CN $(ZH_CONFIG) && \
-	  BOOK_EXECUTE=off $(BIN)/jupyter-book build . --config $(ZH_CONFIG) --path-output _build/zh -W -n --keep-going && \
+	  $(BIN)/python tools/i18n.py config zh_CN $(ZH_CONFIG) --toc $(ZH_TOC) && \
+	  BOOK_EXECUTE=off $(BIN)/jupyter-book build . --config $(ZH_CONFIG) --toc $(ZH_TOC) --path-output _build/zh -W -n --keep-going && \
 	  rm -rf $(HTML)/zh && cp -r _build/zh/_build/html $(HTML)/zh; \
 	else echo "no locales/zh_CN: the Chinese edition is not built"; fi
 

@@ -1,6 +1,6 @@
 """The Chinese edition's catalogues: write the Chinese build's configuration, report and check the translations.
 
-    python tools/i18n.py config zh_CN OUT.yml    # _config.yml for the zh_CN build (language, title, paths)
+    python tools/i18n.py config zh_CN OUT.yml [--toc TOC.yml]   # _config.yml (and _toc.yml) for the zh_CN build
     python tools/i18n.py stats                   # translated / fuzzy / untranslated messages per catalogue
     python tools/i18n.py check POT_DIR           # fail unless every English message of POT_DIR is translated
     python tools/i18n.py quiz-pot OUT.pot        # the self-check questions' texts, as a catalogue template
@@ -37,6 +37,7 @@ CODE_PROMPTS = {"zh_CN": {"nb_code_prompt_show": "显示代码单元", "nb_code_
 
 ROLE = re.compile(r"\{([a-z:]+)\}`([^`]*)`")
 MATH = re.compile(r"(?<!\\)\$[^$\n]+\$")
+DISPLAY_MATH = re.compile(r"(?<!\\)\$\$.+?\$\$", re.S)
 CODE = re.compile(r"`([^`\n]+)`")
 LINK = re.compile(r"\]\(([^)\s]+)\)")
 PLACEHOLDER = re.compile(r"\{[a-z_]+\}(?!`)")  # a Python format field of a self-check's form text
@@ -54,6 +55,8 @@ def markup(text: str) -> list[str]:
             body = titled.group(2) if titled else body
         items.append(f"{{{name}}}`{body}`")
     rest = ROLE.sub(" ", text)
+    items += DISPLAY_MATH.findall(rest)  # $$ ... $$ inside a paragraph, before the inline math it would confuse
+    rest = DISPLAY_MATH.sub(" ", rest)
     items += MATH.findall(rest)
     items += [f"`{c}`" for c in CODE.findall(MATH.sub(" ", rest))]
     items += [f"]({u})" for u in LINK.findall(rest)]
@@ -80,6 +83,21 @@ def write_config(language: str, out: Path) -> None:
         html["favicon"] = str((ROOT / html["favicon"]).resolve())
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(yaml.safe_dump(config, allow_unicode=True, sort_keys=False), encoding="utf-8")
+
+
+def write_toc(language: str, out: Path) -> None:
+    """The English _toc.yml with its part captions translated (Sphinx does not translate the sidebar's captions;
+    their translations are in the root page's catalogue, where the gettext builder puts them)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    translated = {m.id: m.string for po in catalogues(language) for m in _read(po) if m.id and m.string and not m.fuzzy}
+    for part in toc.get("parts", []):
+        if "caption" in part:
+            if part["caption"] not in translated:
+                raise SystemExit(f"the caption {part['caption']!r} of _toc.yml has no {language} translation "
+                                 "(run `make i18n` and translate it in the root page's catalogue)")
+            part["caption"] = translated[part["caption"]]
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(yaml.safe_dump(toc, allow_unicode=True, sort_keys=False), encoding="utf-8")
 
 
 def catalogues(language: str = "zh_CN") -> list[Path]:
@@ -183,6 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     c = sub.add_parser("config")
     c.add_argument("language")
     c.add_argument("out", type=Path)
+    c.add_argument("--toc", type=Path, help="also write the table of contents, its captions translated")
     sub.add_parser("stats")
     k = sub.add_parser("check")
     k.add_argument("pot_dir", type=Path)
@@ -192,6 +211,8 @@ def main(argv: list[str] | None = None) -> int:
     os.chdir(ROOT)
     if args.command == "config":
         write_config(args.language, args.out)
+        if args.toc:
+            write_toc(args.language, args.toc)
         return 0
     if args.command == "stats":
         return stats()
