@@ -191,7 +191,8 @@ def test_checkpoint_job_quick_writes_both_checkpoints(tmp_path):
     for name in ("ntm_copy", "lstm_copy"):
         assert (tmp_path / f"{name}.safetensors").is_file()
         saved = json.loads((tmp_path / f"{name}.json").read_text())
-        assert saved["name"] == name and "metrics" in saved and saved["wall_time_s"] > 0
+        # a quick run can take under 0.05 s, which the card rounds to 0.0
+        assert saved["name"] == name and "metrics" in saved and saved["wall_time_s"] >= 0
     assert card["runs"][0]["sequences_seen"] >= 64
     assert card["runs"][0]["curve"][-1][0] == card["runs"][0]["sequences_seen"]  # the curve reaches the end
     model, loaded = checkpoints.load("ntm_copy", make_ntm, directory=tmp_path)

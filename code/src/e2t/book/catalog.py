@@ -76,6 +76,7 @@ SOURCE_SECTIONS: tuple[Section, ...] = (
        ("rnn", "GRUEncoder GRUDecoder"), ("reply", "ReplyModel make_reply_model predict_replies"),
        ("data.replies", "reply_pairs"), ("data.vocab", "Vocab"),
        ("captioning", "Captioner make_captioner greedy_captions"), ("recipes.captioning", "train_captioner"),
+       ("text_to_image", "TextToImage make_text_to_image drawing_loss"),
        ("train.metrics", "exact_match corpus_bleu"),
        gloss="vertical analysis: CNN, RNN and mixed encoder-decoders"),
     _s(2, "Sequence-to-Sequence", [2], ("seq2seq", "Seq2Seq Seq2SeqConfig make_seq2seq"),
