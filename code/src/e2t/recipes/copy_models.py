@@ -23,7 +23,11 @@ from e2t.copy_models import (
 from e2t.recipes.copy_task import evaluate_copy, train_copy
 from e2t.train.checkpoints import save_checkpoint
 
-__all__ = ["MODELS", "checkpoint_job"]
+__all__ = ["MODELS", "SELECTION_RULE", "checkpoint_job"]
+
+#: How the shipped weights are chosen (written into each card).
+SELECTION_RULE = ("none: one seed, the last weights; training stops 3,000 sequences after the cost first dips below "
+                  "0.01 wrong bits per sequence (at most 120,000 sequences), a rule fixed before the run")
 
 #: name -> (build, config class, learning rate)
 MODELS = {"attention_copy": (make_attention_copy, AttentionCopyConfig, 3e-3),
@@ -51,7 +55,7 @@ def checkpoint_job(*, quick: bool = False, directory: str | Path | None = None,
         lengths = (4, 8) if quick else EVAL_LENGTHS
         results = evaluate_copy(model, lengths=lengths, sequences=20 if quick else 200)
         card = {"name": name, "command": f"python -m e2t.jobs copy_models  # {name}" + (" (quick)" if quick else ""),
-                "seed": 0,
+                "seed": 0, "selection_rule": SELECTION_RULE,
                 "steps": tracker.sequences // 32, "sequences": tracker.sequences, "wall_time_s": round(wall, 1),
                 "first_below_at_sequences": tracker.first_below_at,
                 "converged_at_sequences": tracker.converged_at,
