@@ -239,7 +239,10 @@ def to_markdown(results: dict) -> str:
     if "ntm_copy" in results:
         n = results["ntm_copy"]
         lines += ["## NTM copy task: convergence per seed (from the card)", "",
-                  f"Card `{n['card']}` (shipped: seed {n['shipped_seed']}). {n['criterion']}. {n['timing_note']}. "
+                  f"Card `{n['card']}` (shipped: seed {n['shipped_seed']}), made on {n.get('created') or 'an unrecorded date'} "
+                  f"by `{n.get('command') or 'an unrecorded command'}` ({n.get('machine') or 'machine not recorded'}): "
+                  "this part reads the card, it times nothing itself. "
+                  f"{n['criterion']}. {n['timing_note']}. "
                   "No budget in DESIGN.md.", "",
                   "| seed | converged | first below 0.01 (sequences) | sequences to converge | wall s to converge | "
                   "CPU s to converge | sequences seen | wall s in all |", "|---|---|---|---|---|---|---|---|"]

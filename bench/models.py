@@ -38,7 +38,8 @@ def ntm_copy(*, name: str = "ntm_copy", directory=None) -> dict:
             "stayed_converged": run.get("stayed_converged"),
         })
     return {"card": name, "shipped_seed": card.get("seed"), "criterion": card.get("cost", ""),
-            "timing_note": card.get("timing_note", ""), "runs": rows}
+            "timing_note": card.get("timing_note", ""), "created": card.get("created"),
+            "command": card.get("command"), "machine": card.get("machine"), "runs": rows}
 
 
 def _decode_time(model, batch, bos: int, *, cache: bool, steps: int) -> float:
