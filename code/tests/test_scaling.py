@@ -1,12 +1,16 @@
 """e2t.scaling: the spread of q.k grows like sqrt(d); the scale keeps the softmax soft."""
 
+import json
 import math
+import os
+import subprocess
+import sys
 
 import pytest
 import torch
 
 import e2t
-from e2t.scaling import WIDTHS, dot_product_stats, softmax_jacobian_fro
+from e2t.scaling import WIDTHS, dot_product_stats, sample_scores, softmax_jacobian_fro
 from e2t.viz.scaling import draw_scaling, scaling_explorer
 
 
@@ -58,3 +62,16 @@ def test_widget_draws_and_covers_every_width():
     ex = scaling_explorer()
     assert ex.controls[0].values == WIDTHS
     assert ex.render(d=8)[:4] == b"\x89PNG"
+
+
+def test_sample_scores_are_the_same_with_the_lowest_kernels():
+    """The browser twin embeds these scores as the executing machine drew them; the site check recomputes them
+    on its own machine, so they must not depend on the instruction set (float32 draws did, by up to 3e-5)."""
+    code = ("import json; from e2t.scaling import sample_scores; "
+            "print(json.dumps([sample_scores(d, 16, 0)[0][0].tolist() for d in (4, 64, 1024)]))")
+    env = {**os.environ, "ATEN_CPU_CAPABILITY": "default", "MKL_ENABLE_INSTRUCTIONS": "SSE4_2"}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True).stdout
+    lowest = torch.tensor(json.loads(out), dtype=torch.float64)
+    here = torch.stack([sample_scores(d, 16, 0)[0][0] for d in (4, 64, 1024)])
+    assert here.dtype == torch.float64
+    assert float((here - lowest).abs().max()) <= 1e-12

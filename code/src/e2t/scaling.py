@@ -52,8 +52,8 @@ def dot_product_stats(d: int, *, n_keys: int = 16, samples: int = 500, scaled: b
     if not isinstance(n_keys, int) or n_keys < 2:
         raise ValueError(f"n_keys must be an int >= 2, got {n_keys!r}")
     g = torch.Generator().manual_seed(seed)
-    q = torch.randn(samples, 1, d, generator=g)  # (B, 1, d)
-    k = torch.randn(samples, n_keys, d, generator=g)  # (B, S, d)
+    q = torch.randn(samples, 1, d, generator=g, dtype=torch.float64)  # (B, 1, d); float64: see sample_scores
+    k = torch.randn(samples, n_keys, d, generator=g, dtype=torch.float64)  # (B, S, d)
     z = (q * k).sum(-1)  # (B, S)
     if scaled:
         z = z / math.sqrt(d)
@@ -78,10 +78,14 @@ def scaling_curves(widths: tuple[int, ...] = WIDTHS, *, n_keys: int = 16, sample
 @functools.lru_cache(maxsize=32)
 def sample_scores(d: int, n_keys: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Random scores $q \\cdot k$ of 200 queries with ``n_keys`` keys at width ``d``: ``(z, z / sqrt(d))``, each
-    (200, n_keys).
+    (200, n_keys), float64.
+
+    Drawn and summed in float64 so that every CPU gets the same numbers: in float32, both ``torch.randn`` (its
+    vectorised normal sampler) and the sum depend on the kernels' instruction set, by up to 3e-5 at ``d = 1024``,
+    and the browser twin embeds the scores of the machine that executed the chapter.
     """
     g = torch.Generator().manual_seed(seed)
-    q = torch.randn(200, 1, d, generator=g)  # (B, 1, d)
-    k = torch.randn(200, n_keys, d, generator=g)  # (B, S, d)
+    q = torch.randn(200, 1, d, generator=g, dtype=torch.float64)  # (B, 1, d)
+    k = torch.randn(200, n_keys, d, generator=g, dtype=torch.float64)  # (B, S, d)
     z = (q * k).sum(-1)  # (B, S)
     return z, z / math.sqrt(d)

@@ -161,7 +161,7 @@ _(Question("6c", 6, "Without a key/value cache, decoding re-runs the decoder ove
 
 # ------------------------------------------------------------------------------------------------- chapter 7
 _(Question("7a", 7, "The Transformer copies sequences of length 20 almost perfectly but fails at length 40. What "
-                    "in its design is the cause?", choices=(
+                    "in its design is the likely cause?", choices=(
     Choice("its decoder queries are sinusoidal codes of positions it never saw in training", True,
            "Positions 20..39 produce codes (and query vectors) outside everything the layers were fitted on."),
     Choice("attention can look at no more than 20 keys", False, "Attention takes any number of keys."),
