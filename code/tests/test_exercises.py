@@ -71,8 +71,31 @@ def test_unknown_ids_and_answers_of_the_wrong_type_raise_clear_errors():
         ex.check("0.2", "half")
     with pytest.raises(TypeError, match="missing"):
         ex.check("2.4", {"in_order": 1.0})
-    with pytest.raises(TypeError, match=r"replace every \.\.\. in your answer"):
-        ex.check("6.5", {1: [0, 1], 3: ..., 4: [...]})
+
+
+
+def test_an_unanswered_stub_says_what_to_fill_in_and_passes_nothing(capsys):
+    ex.check("6.5", {1: [0, 1], 3: ..., 4: [...]})
+    ex.check("0.2", [[..., ..., ..., ...]] * 4)
+
+    def my_sharpen(w, gamma):
+        """A docstring, and nothing else yet."""
+        ...
+
+    ex.check("5.3", my_sharpen)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and all("not answered yet" in line for line in lines)
+    assert "prediction" in lines[0] + lines[1] and "body of your function" in lines[2]
+    assert not any("pass" in line.lower() for line in lines)
+
+
+def test_a_function_that_does_something_is_checked_not_taken_for_a_stub():
+    def wrong(w, gamma):
+        return w  # forgets gamma
+    with pytest.raises(AssertionError):
+        ex.check("5.3", wrong)
+    with pytest.raises(AssertionError):
+        ex.check("5.3", lambda w, gamma: w * 0)  # a one-line body is checked too
 
 
 # ------------------------------------------------------------------------------------------------ implement
@@ -256,12 +279,13 @@ def test_a_wrong_implementation_fails_with_the_case_and_a_hint(exercise_id, name
     assert word.lower() in message.lower(), f"{name}: {word!r} not in {message!r}"
 
 
-def test_an_unfinished_stub_fails_clearly():
-    def stub(w, gamma):
+def test_a_function_that_forgets_to_return_fails_clearly():
+    def forgets(w, gamma):
         """Sharpen the weighting."""
-        ...
+        sharpened = w ** gamma
+        sharpened / sharpened.sum(-1, keepdim=True)
     with pytest.raises(AssertionError, match="returned None. Does it `return`"):
-        ex.check("5.3", stub)
+        ex.check("5.3", forgets)
 
 
 def test_a_check_leaves_the_global_random_state_alone():

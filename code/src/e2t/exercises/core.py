@@ -17,6 +17,8 @@ Introduced in: the preface.
 
 from __future__ import annotations
 
+import dis
+
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -114,12 +116,19 @@ def check(exercise_id: str, answer: Any) -> None:
     """Check ``answer`` to exercise ``exercise_id``: print one pass line, or raise ``AssertionError`` saying why.
 
     For an *implement* exercise ``answer`` is your function; for a *predict* exercise your prediction; for an
-    *experiment* your measurements (the exercise says in what form).
+    *experiment* your measurements (the exercise says in what form). The stub as the chapter gives it (a function
+    whose body is only ``...``, or an answer that still holds a ``...``) is not checked: one line says what to fill
+    in, so that running a whole chapter passes over the exercises it leaves to the reader.
     """
     exercise = get(exercise_id)
     if exercise.kind != "implement" and _has_ellipsis(answer):
-        raise TypeError(f"exercise {exercise_id} ({exercise.title}): replace every ... in your answer with your "
-                        f"{'prediction' if exercise.kind == 'predict' else 'measurement'} first")
+        print(f"Exercise {exercise_id} ({exercise.title}): not answered yet. Replace every ... in your answer with "
+              f"your {'prediction' if exercise.kind == 'predict' else 'measurement'}, then run this cell again.")
+        return
+    if exercise.kind == "implement" and _is_empty_function(answer):
+        print(f"Exercise {exercise_id} ({exercise.title}): not answered yet. Write the body of your function in "
+              "place of ..., then run this cell again.")
+        return
     if exercise.kind == "implement" and not callable(answer):
         raise TypeError(f"exercise {exercise_id} ({exercise.title}) asks for a function: pass the function itself, "
                         f"e.g. check({exercise_id!r}, my_fn), not {type(answer).__name__} (do not call it)")
@@ -128,6 +137,15 @@ def check(exercise_id: str, answer: Any) -> None:
     with torch.random.fork_rng(devices=[]):
         line = exercise.run(answer)
     print(line)
+
+
+def _is_empty_function(fn: Any) -> bool:
+    """Whether ``fn`` is a Python function that does nothing but return None (a body of ``...`` or ``pass``)."""
+    try:
+        ops = [(i.opname, i.argval) for i in dis.get_instructions(fn) if i.opname not in ("RESUME", "NOP", "CACHE")]
+    except TypeError:  # not Python code (a builtin, a class): not a stub
+        return False
+    return ops in ([("LOAD_CONST", None), ("RETURN_VALUE", None)], [("RETURN_CONST", None)])
 
 
 def _has_ellipsis(x: Any) -> bool:
